@@ -1,0 +1,240 @@
+//! Who is acting: roles, the permission table, region-scoped grants and the checks
+//! every use-case starts with. Missing scope fails closed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::{OrgId, UserId};
+use crate::regions::RegionCode;
+
+/// A staff role, granted per region (and optionally per organisation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    CivilAffairs,
+    CommitteeStaff,
+    SocialWorker,
+    Supervisor,
+    HotlineOperator,
+    Counselor,
+    Volunteer,
+    CharityStaff,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::Admin,
+        Role::CivilAffairs,
+        Role::CommitteeStaff,
+        Role::SocialWorker,
+        Role::Supervisor,
+        Role::HotlineOperator,
+        Role::Counselor,
+        Role::Volunteer,
+        Role::CharityStaff,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::CivilAffairs => "civil_affairs",
+            Role::CommitteeStaff => "committee_staff",
+            Role::SocialWorker => "social_worker",
+            Role::Supervisor => "supervisor",
+            Role::HotlineOperator => "hotline_operator",
+            Role::Counselor => "counselor",
+            Role::Volunteer => "volunteer",
+            Role::CharityStaff => "charity_staff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The Chinese name shown in the UI.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::CivilAffairs => "民政管理员",
+            Role::CommitteeStaff => "社区工作者",
+            Role::SocialWorker => "社工",
+            Role::Supervisor => "社工督导",
+            Role::HotlineOperator => "热线接线员",
+            Role::Counselor => "心理咨询师",
+            Role::Volunteer => "志愿者",
+            Role::CharityStaff => "慈善组织工作人员",
+        }
+    }
+
+    /// The English name shown in the UI.
+    pub fn en(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::CivilAffairs => "Civil affairs",
+            Role::CommitteeStaff => "Committee staff",
+            Role::SocialWorker => "Social worker",
+            Role::Supervisor => "Supervisor",
+            Role::HotlineOperator => "Hotline operator",
+            Role::Counselor => "Counselor",
+            Role::Volunteer => "Volunteer",
+            Role::CharityStaff => "Charity staff",
+        }
+    }
+
+    /// What this role may do, within the region of its grant. The one permission table.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Admin => &[ViewPlaces, ManagePlaces, ImportRegions, ViewOrgs, ManageOrgs, ViewUsers, ManageUsers],
+            Role::CivilAffairs => &[ViewPlaces, ManagePlaces, ViewOrgs, ManageOrgs, ViewUsers],
+            Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => {
+                &[ViewPlaces, ManagePlaces, ViewOrgs, ManageOrgs, ViewUsers]
+            }
+            Role::HotlineOperator | Role::Counselor | Role::CharityStaff => &[ViewPlaces, ViewOrgs],
+            Role::Volunteer => &[ViewPlaces],
+        }
+    }
+}
+
+/// Something an actor may do. Granted only through [`Role::permissions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Browse the place tree.
+    ViewPlaces,
+    /// Add grids and buildings below a community.
+    ManagePlaces,
+    /// Import division codes.
+    ImportRegions,
+    /// Read the organisation directory (everywhere: it holds only public contacts).
+    ViewOrgs,
+    /// Create and edit organisations in scope.
+    ManageOrgs,
+    /// See staff accounts in scope.
+    ViewUsers,
+    /// Create staff accounts and grant roles in scope.
+    ManageUsers,
+}
+
+/// One role held over one region, optionally for one organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub region: RegionCode,
+    pub org: Option<OrgId>,
+}
+
+/// The authenticated staff member behind a request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+}
+
+impl Actor {
+    /// Does any grant carry this permission?
+    pub fn can(&self, p: Permission) -> bool {
+        self.grants.iter().any(|g| g.role.permissions().contains(&p))
+    }
+
+    /// The region prefixes under which the actor holds `p`. Empty means nowhere.
+    pub fn scope(&self, p: Permission) -> Vec<RegionCode> {
+        let mut codes: Vec<RegionCode> = self
+            .grants
+            .iter()
+            .filter(|g| g.role.permissions().contains(&p))
+            .map(|g| g.region.clone())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        // Drop codes already covered by a wider one, so queries stay short.
+        let all = codes.clone();
+        codes.retain(|c| !all.iter().any(|o| o != c && o.covers(c)));
+        codes
+    }
+
+    /// Does the actor hold `p` over `region`?
+    pub fn can_at(&self, p: Permission, region: &RegionCode) -> bool {
+        self.grants.iter().any(|g| g.role.permissions().contains(&p) && g.region.covers(region))
+    }
+
+    /// Fail unless the actor holds `p` anywhere.
+    pub fn require(&self, p: Permission) -> Result<()> {
+        if self.can(p) { Ok(()) } else { Err(Error::Forbidden) }
+    }
+
+    /// Fail unless the actor holds `p` over `region`. A record outside every scope the actor
+    /// can see is reported as not found, so its existence does not leak.
+    pub fn require_at(&self, p: Permission, seen_with: Permission, region: &RegionCode) -> Result<()> {
+        if self.can_at(p, region) {
+            Ok(())
+        } else if self.can_at(seen_with, region) {
+            Err(Error::Forbidden)
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// Roles held anywhere, deduplicated.
+    pub fn roles(&self) -> Vec<Role> {
+        let mut r: Vec<Role> = self.grants.iter().map(|g| g.role).collect();
+        r.sort();
+        r.dedup();
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(grants: &[(Role, &str)]) -> Actor {
+        Actor {
+            user_id: UserId::new(),
+            username: "t".into(),
+            display_name: "t".into(),
+            grants: grants
+                .iter()
+                .map(|(role, code)| Grant { role: *role, region: RegionCode::parse(code).expect("code"), org: None })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_street_grant_covers_its_communities_but_not_a_sibling_street() {
+        let a = actor(&[(Role::SocialWorker, "310101020")]);
+        assert!(a.can_at(Permission::ManageOrgs, &RegionCode::parse("310101020001").expect("code")));
+        assert!(!a.can_at(Permission::ManageOrgs, &RegionCode::parse("310101021001").expect("code")));
+        assert!(!a.can_at(Permission::ManageOrgs, &RegionCode::parse("310101").expect("code")));
+    }
+
+    #[test]
+    fn no_grant_means_no_scope() {
+        let a = actor(&[]);
+        assert!(a.scope(Permission::ViewUsers).is_empty());
+        assert!(a.require(Permission::ViewOrgs).is_err());
+    }
+
+    #[test]
+    fn scope_drops_codes_covered_by_a_wider_grant() {
+        let a = actor(&[(Role::Admin, "310101"), (Role::SocialWorker, "310101020"), (Role::Supervisor, "310104")]);
+        let s: Vec<String> = a.scope(Permission::ViewUsers).into_iter().map(|c| c.0).collect();
+        assert_eq!(s, vec!["310101".to_string(), "310104".to_string()]);
+    }
+
+    #[test]
+    fn volunteers_cannot_read_the_staff_list() {
+        let a = actor(&[(Role::Volunteer, "310101020001")]);
+        assert!(!a.can(Permission::ViewUsers));
+    }
+
+    #[test]
+    fn every_role_name_round_trips() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! wushe-core: the domain of wushe (五社联动) — types, rules and use-cases.
+//!
+//! Nothing here knows about HTTP or SQL. Use-cases are async functions over
+//! `&dyn Store` and an `&Actor`; the edges (web, CLI, jobs) translate to and from them.
+
+pub mod actor;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod jobs;
+pub mod orgs;
+pub mod regions;
+pub mod store;
+pub mod text;
+pub mod users;
+
+pub use actor::{Actor, Grant, Permission, Role};
+pub use clock::{Clock, SystemClock, TestClock};
+pub use error::{Error, FieldError, FieldErrors, Result};
+pub use store::Store;

@@ -1,0 +1,90 @@
+//! Choosing and opening the backend. The scheme of the URL decides, in one function; an
+//! unknown scheme is an error and nothing is created.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::{Db, SqlStore};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backend for a database URL, or a message saying what is accepted.
+pub fn backend_of(url: &str) -> Result<Backend, String> {
+    let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        "sqlite" => Ok(Backend::Sqlite),
+        "postgres" | "postgresql" => Ok(Backend::Postgres),
+        _ => Err(format!(
+            "unsupported database URL scheme '{scheme}': use sqlite://PATH, postgres://… or postgresql://…"
+        )),
+    }
+}
+
+impl SqlStore {
+    /// Open the database named by `url` (SQLite file created if missing) and run migrations.
+    pub async fn open(url: &str, synchronous_full: bool) -> Result<SqlStore, String> {
+        let db = match backend_of(url)? {
+            Backend::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| format!("bad SQLite URL: {e}"))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(if synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+                Db::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let opts = PgConnectOptions::from_str(url).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+                Db::Pg(pool)
+            }
+        };
+        let store = SqlStore { db };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply pending migrations.
+    pub async fn migrate(&self) -> Result<(), String> {
+        let m = crate::migrator_for(self.backend());
+        match &self.db {
+            Db::Sqlite(p) => m.run(p).await,
+            Db::Pg(p) => m.run(p).await,
+        }
+        .map_err(|e| format!("migration failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_schemes_choose_a_backend() {
+        assert_eq!(backend_of("sqlite://data/wushe.db"), Ok(Backend::Sqlite));
+        assert_eq!(backend_of("postgres://u@h/db"), Ok(Backend::Postgres));
+        assert_eq!(backend_of("postgresql://u@h/db"), Ok(Backend::Postgres));
+        for bad in ["postgre://x", "mysql://x", "wushe.db", "", "sqlite:wushe.db"] {
+            assert!(backend_of(bad).is_err(), "{bad}");
+        }
+    }
+}

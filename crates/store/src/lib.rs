@@ -1,0 +1,103 @@
+//! wushe-store: one implementation of the core's `Store` ports over two native sqlx pools,
+//! SQLite for the community office and PostgreSQL for districts and cities.
+//!
+//! Each method writes one SQL text where both dialects agree and runs it on whichever pool
+//! is open ([`on_pool!`] expands the same body for each); where the dialects differ, a
+//! `match` shows both side by side.
+
+mod connect;
+mod jobs;
+mod migrations;
+mod orgs;
+mod regions;
+mod users;
+
+use time::OffsetDateTime;
+use wushe_core::Error;
+
+pub use connect::{Backend, backend_of};
+pub use migrations::{MIGRATION_NAMES, migrator_for};
+
+/// The open database.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(sqlx::SqlitePool),
+    Pg(sqlx::PgPool),
+}
+
+/// The store: implements every port of `wushe_core::store`.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    db: Db,
+}
+
+/// Run the same body against whichever pool is open. `$pool` is bound to the native pool.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Pg($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+impl SqlStore {
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Close the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        on_pool!(&self.db, p => p.close().await)
+    }
+}
+
+/// Timestamps are stored as milliseconds since the Unix epoch on both backends.
+pub(crate) fn ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn at(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Map a database error: unique violations become conflicts, the rest is internal.
+pub(crate) fn db_err(e: sqlx::Error) -> Error {
+    if let Some(d) = e.as_database_error()
+        && d.is_unique_violation()
+    {
+        return Error::Conflict("already exists".into());
+    }
+    Error::internal(e)
+}
+
+/// `(col LIKE $n || '%' OR …)` for a list of region prefixes starting at placeholder `first`.
+/// Region codes are parsed to digits and `G`/`B` only, so they carry no LIKE wildcards.
+pub(crate) fn scope_clause(col: &str, n: usize, first: usize) -> String {
+    if n == 0 {
+        return "1 = 0".into();
+    }
+    let parts: Vec<String> = (0..n).map(|i| format!("{col} LIKE ${} || '%'", first + i)).collect();
+    format!("({})", parts.join(" OR "))
+}
+
+/// Escape `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub(crate) fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+#[async_trait::async_trait]
+impl wushe_core::store::HealthStore for SqlStore {
+    async fn ping(&self) -> wushe_core::Result<()> {
+        on_pool!(&self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! Versioned migrations, embedded in the binary. Both dialect folders hold the same file
+//! names (a test checks it); this list names them once.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::Backend;
+
+/// Every migration, in order: (version, file name without extension, SQLite text, PostgreSQL text).
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "0001_foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+/// File names of the embedded migrations (for the test that compares them with the folders).
+pub const MIGRATION_NAMES: &[&str] = &["0001_foundation"];
+
+/// The migrator for one backend.
+pub fn migrator_for(backend: Backend) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, name, sqlite, pg)| {
+            let sql = match backend {
+                Backend::Sqlite => *sqlite,
+                Backend::Postgres => *pg,
+            };
+            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut v: Vec<String> = std::fs::read_dir(path)
+            .expect("migrations folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().trim_end_matches(".sql").to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn both_dialects_have_the_same_migration_files_and_all_are_embedded() {
+        let sqlite = names("migrations/sqlite");
+        assert_eq!(sqlite, names("migrations/postgres"));
+        assert_eq!(sqlite, MIGRATION_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let listed: Vec<&str> = MIGRATIONS.iter().map(|m| m.1).collect();
+        assert_eq!(listed, MIGRATION_NAMES);
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.0, i as i64 + 1, "versions count up from 1");
+            assert!(m.1.starts_with(&format!("{:04}_", m.0)));
+        }
+    }
+}

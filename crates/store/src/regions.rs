@@ -1,0 +1,144 @@
+//! SQL for places.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use wushe_core::regions::{Level, NewPlace, Region, RegionCode};
+use wushe_core::store::RegionStore;
+use wushe_core::{Error, Result};
+
+use crate::{SqlStore, db_err, like_escape, on_pool};
+
+#[derive(sqlx::FromRow)]
+struct RegionRow {
+    code: String,
+    name: String,
+    display_name: String,
+    parent_code: Option<String>,
+    level: String,
+}
+
+impl RegionRow {
+    fn into_region(self) -> Result<Region> {
+        let level = Level::parse(&self.level).ok_or_else(|| Error::internal(format!("bad level {}", self.level)))?;
+        Ok(Region {
+            code: RegionCode(self.code),
+            name: self.name,
+            display_name: self.display_name,
+            parent: self.parent_code.map(RegionCode),
+            level,
+        })
+    }
+}
+
+fn regions(rows: Vec<RegionRow>) -> Result<Vec<Region>> {
+    rows.into_iter().map(RegionRow::into_region).collect()
+}
+
+#[async_trait]
+impl RegionStore for SqlStore {
+    async fn upsert_regions(&self, list: &[Region]) -> Result<usize> {
+        const SQL: &str = "INSERT INTO regions (code, name, display_name, parent_code, level) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, display_name = excluded.display_name,
+                parent_code = excluded.parent_code, level = excluded.level
+            WHERE regions.name <> excluded.name OR regions.display_name <> excluded.display_name
+                OR regions.level <> excluded.level";
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let mut changed = 0usize;
+            for r in list {
+                let res = sqlx::query(SQL)
+                    .bind(&r.code.0)
+                    .bind(&r.name)
+                    .bind(&r.display_name)
+                    .bind(r.parent.as_ref().map(|c| c.0.as_str()))
+                    .bind(r.level.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                changed += res.rows_affected() as usize;
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok(changed)
+        })
+    }
+
+    async fn region_index(&self) -> Result<HashMap<String, (Level, String)>> {
+        let rows: Vec<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT code, name, display_name, parent_code, level FROM regions WHERE level IN ('province','city','district','street','community')"
+        ).fetch_all(p).await).map_err(db_err)?;
+        let mut map = HashMap::with_capacity(rows.len());
+        for r in regions(rows)? {
+            map.insert(r.code.0, (r.level, r.display_name));
+        }
+        Ok(map)
+    }
+
+    async fn region(&self, code: &RegionCode) -> Result<Option<Region>> {
+        let row: Option<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT code, name, display_name, parent_code, level FROM regions WHERE code = $1"
+        ).bind(&code.0).fetch_optional(p).await).map_err(db_err)?;
+        row.map(RegionRow::into_region).transpose()
+    }
+
+    async fn region_children(&self, parent: Option<&RegionCode>) -> Result<Vec<Region>> {
+        let rows: Vec<RegionRow> = match parent {
+            Some(c) => on_pool!(&self.db, p => sqlx::query_as(
+                "SELECT code, name, display_name, parent_code, level FROM regions WHERE parent_code = $1 ORDER BY code"
+            ).bind(&c.0).fetch_all(p).await),
+            None => on_pool!(&self.db, p => sqlx::query_as(
+                "SELECT code, name, display_name, parent_code, level FROM regions WHERE parent_code IS NULL ORDER BY code"
+            ).fetch_all(p).await),
+        }
+        .map_err(db_err)?;
+        regions(rows)
+    }
+
+    async fn region_path(&self, code: &RegionCode) -> Result<Vec<Region>> {
+        let rows: Vec<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT code, name, display_name, parent_code, level FROM regions
+             WHERE $1 LIKE code || '%' ORDER BY length(code)"
+        ).bind(&code.0).fetch_all(p).await).map_err(db_err)?;
+        regions(rows)
+    }
+
+    async fn search_regions(&self, query: &str, limit: u32) -> Result<Vec<Region>> {
+        let pattern = format!("%{}%", like_escape(query));
+        let rows: Vec<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT code, name, display_name, parent_code, level FROM regions
+             WHERE display_name LIKE $1 ESCAPE '\\' ORDER BY length(code), code LIMIT $2"
+        ).bind(&pattern).bind(i64::from(limit)).fetch_all(p).await).map_err(db_err)?;
+        regions(rows)
+    }
+
+    async fn insert_place(&self, place: &NewPlace, display_name: &str) -> Result<Region> {
+        let (letter, width) = if place.level == Level::Grid { ("G", 2) } else { ("B", 3) };
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions WHERE parent_code = $1 AND level = $2")
+                .bind(&place.parent.0)
+                .bind(place.level.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            let code = format!("{}{letter}{:0width$}", place.parent.0, n + 1);
+            sqlx::query("INSERT INTO regions (code, name, display_name, parent_code, level) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&code)
+                .bind(&place.name)
+                .bind(display_name)
+                .bind(&place.parent.0)
+                .bind(place.level.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(Region {
+                code: RegionCode(code),
+                name: place.name.clone(),
+                display_name: display_name.to_string(),
+                parent: Some(place.parent.clone()),
+                level: place.level,
+            })
+        })
+    }
+}
