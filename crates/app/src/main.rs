@@ -1,1 +1,177 @@
-fn main() {}
+//! The `wushe` binary: parse the command line, load configuration, run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use wushe_app::config::{Config, Overrides};
+use wushe_app::{App, cli};
+
+#[derive(Parser)]
+#[command(
+    name = "wushe",
+    version,
+    about = "wushe (五社): emergency care coordination for communities, social workers, volunteers and charities"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Configuration file (optional; environment and flags override it)
+    #[arg(
+        long,
+        global = true,
+        env = "WUSHE_CONFIG",
+        default_value = "wushe.toml"
+    )]
+    config: PathBuf,
+    /// Address to listen on
+    #[arg(long, global = true, env = "WUSHE_BIND")]
+    bind: Option<String>,
+    /// Directory for the SQLite database and key files
+    #[arg(long, global = true, env = "WUSHE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database: sqlite://PATH, postgres://… or postgresql://… (default: sqlite in the data dir)
+    #[arg(
+        long,
+        global = true,
+        env = "WUSHE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Clients use HTTPS (directly or via a TLS proxy): secure, __Host- session cookies
+    #[arg(long, global = true, env = "WUSHE_HTTPS")]
+    https: Option<bool>,
+    /// Bearer token that non-loopback clients must send to read /metrics
+    #[arg(
+        long,
+        global = true,
+        env = "WUSHE_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    metrics_token: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (the default)
+    Serve,
+    /// Serve a demo with fictional organisations and users in its own database (demo.db)
+    Demo {
+        /// Seed for the generated demo data
+        #[arg(long, default_value_t = 2022)]
+        seed: u64,
+    },
+    /// Apply database migrations and exit
+    Migrate,
+    /// Manage staff accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage places
+    #[command(subcommand)]
+    Regions(RegionsCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account with one role over one region (prompts for nothing; reads
+    /// the password from WUSHE_NEW_PASSWORD or --password)
+    Add {
+        /// Login name: 3–32 lower-case letters, digits or . _ -
+        username: String,
+        /// Role: admin, civil_affairs, committee_staff, social_worker, supervisor,
+        /// hotline_operator, counselor, volunteer or charity_staff
+        #[arg(long)]
+        role: String,
+        /// Region code the role covers, e.g. 310101 (黄浦区) or 310101020 (五里桥街道)
+        #[arg(long)]
+        region: String,
+        /// Name shown in the interface (defaults to the login name)
+        #[arg(long)]
+        name: Option<String>,
+        /// Password (at least 10 characters); prefer the WUSHE_NEW_PASSWORD variable
+        #[arg(long, env = "WUSHE_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegionsCommand {
+    /// Import division codes from a CSV file with columns code,name,parent_code,level.
+    /// Checks every line first; writes nothing if any line is bad. Safe to repeat.
+    Import {
+        /// The CSV file
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let g = args.global;
+    let overrides = Overrides {
+        bind: g.bind,
+        data_dir: g.data_dir,
+        database_url: g.database_url,
+        https: g.https,
+        metrics_token: g.metrics_token,
+        ..Default::default()
+    };
+    let demo = matches!(args.command, Some(Command::Demo { .. }));
+    let config = match Config::load(&g.config, overrides, demo) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wushe: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    wushe_app::init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wushe: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match args.command.unwrap_or(Command::Serve) {
+            Command::Serve => App::build(config).await?.run_until_stopped().await,
+            Command::Demo { seed } => cli::demo(config, seed).await,
+            Command::Migrate => cli::migrate(config).await,
+            Command::User(UserCommand::Add {
+                username,
+                role,
+                region,
+                name,
+                password,
+            }) => {
+                cli::user_add(
+                    config,
+                    &username,
+                    &role,
+                    &region,
+                    name.as_deref(),
+                    &password,
+                )
+                .await
+            }
+            Command::Regions(RegionsCommand::Import { file }) => {
+                cli::regions_import(config, &file).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wushe: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

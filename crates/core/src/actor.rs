@@ -87,7 +87,15 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Admin => &[ViewPlaces, ManagePlaces, ImportRegions, ViewOrgs, ManageOrgs, ViewUsers, ManageUsers],
+            Role::Admin => &[
+                ViewPlaces,
+                ManagePlaces,
+                ImportRegions,
+                ViewOrgs,
+                ManageOrgs,
+                ViewUsers,
+                ManageUsers,
+            ],
             Role::CivilAffairs => &[ViewPlaces, ManagePlaces, ViewOrgs, ManageOrgs, ViewUsers],
             Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => {
                 &[ViewPlaces, ManagePlaces, ViewOrgs, ManageOrgs, ViewUsers]
@@ -137,7 +145,9 @@ pub struct Actor {
 impl Actor {
     /// Does any grant carry this permission?
     pub fn can(&self, p: Permission) -> bool {
-        self.grants.iter().any(|g| g.role.permissions().contains(&p))
+        self.grants
+            .iter()
+            .any(|g| g.role.permissions().contains(&p))
     }
 
     /// The region prefixes under which the actor holds `p`. Empty means nowhere.
@@ -158,17 +168,28 @@ impl Actor {
 
     /// Does the actor hold `p` over `region`?
     pub fn can_at(&self, p: Permission, region: &RegionCode) -> bool {
-        self.grants.iter().any(|g| g.role.permissions().contains(&p) && g.region.covers(region))
+        self.grants
+            .iter()
+            .any(|g| g.role.permissions().contains(&p) && g.region.covers(region))
     }
 
     /// Fail unless the actor holds `p` anywhere.
     pub fn require(&self, p: Permission) -> Result<()> {
-        if self.can(p) { Ok(()) } else { Err(Error::Forbidden) }
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
     }
 
     /// Fail unless the actor holds `p` over `region`. A record outside every scope the actor
     /// can see is reported as not found, so its existence does not leak.
-    pub fn require_at(&self, p: Permission, seen_with: Permission, region: &RegionCode) -> Result<()> {
+    pub fn require_at(
+        &self,
+        p: Permission,
+        seen_with: Permission,
+        region: &RegionCode,
+    ) -> Result<()> {
         if self.can_at(p, region) {
             Ok(())
         } else if self.can_at(seen_with, region) {
@@ -198,7 +219,11 @@ mod tests {
             display_name: "t".into(),
             grants: grants
                 .iter()
-                .map(|(role, code)| Grant { role: *role, region: RegionCode::parse(code).expect("code"), org: None })
+                .map(|(role, code)| Grant {
+                    role: *role,
+                    region: RegionCode::parse(code).expect("code"),
+                    org: None,
+                })
                 .collect(),
         }
     }
@@ -206,9 +231,18 @@ mod tests {
     #[test]
     fn a_street_grant_covers_its_communities_but_not_a_sibling_street() {
         let a = actor(&[(Role::SocialWorker, "310101020")]);
-        assert!(a.can_at(Permission::ManageOrgs, &RegionCode::parse("310101020001").expect("code")));
-        assert!(!a.can_at(Permission::ManageOrgs, &RegionCode::parse("310101021001").expect("code")));
-        assert!(!a.can_at(Permission::ManageOrgs, &RegionCode::parse("310101").expect("code")));
+        assert!(a.can_at(
+            Permission::ManageOrgs,
+            &RegionCode::parse("310101020001").expect("code")
+        ));
+        assert!(!a.can_at(
+            Permission::ManageOrgs,
+            &RegionCode::parse("310101021001").expect("code")
+        ));
+        assert!(!a.can_at(
+            Permission::ManageOrgs,
+            &RegionCode::parse("310101").expect("code")
+        ));
     }
 
     #[test]
@@ -220,8 +254,16 @@ mod tests {
 
     #[test]
     fn scope_drops_codes_covered_by_a_wider_grant() {
-        let a = actor(&[(Role::Admin, "310101"), (Role::SocialWorker, "310101020"), (Role::Supervisor, "310104")]);
-        let s: Vec<String> = a.scope(Permission::ViewUsers).into_iter().map(|c| c.0).collect();
+        let a = actor(&[
+            (Role::Admin, "310101"),
+            (Role::SocialWorker, "310101020"),
+            (Role::Supervisor, "310104"),
+        ]);
+        let s: Vec<String> = a
+            .scope(Permission::ViewUsers)
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
         assert_eq!(s, vec!["310101".to_string(), "310104".to_string()]);
     }
 

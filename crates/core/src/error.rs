@@ -54,7 +54,11 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &'static str, zh: impl Into<String>, en: impl Into<String>) {
-        self.0.push(FieldError { field, zh: zh.into(), en: en.into() });
+        self.0.push(FieldError {
+            field,
+            zh: zh.into(),
+            en: en.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -68,7 +72,11 @@ impl FieldErrors {
 
     /// `Ok(())` when nothing was added, otherwise `Err(Error::Invalid)`.
     pub fn into_result(self) -> Result<()> {
-        if self.is_empty() { Ok(()) } else { Err(Error::Invalid(self)) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self))
+        }
     }
 
     /// Keep the value of a field parse, or record its error and return `None`.

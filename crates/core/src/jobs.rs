@@ -19,7 +19,13 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn new(kind: &str, payload: String, run_at: OffsetDateTime) -> Self {
-        NewJob { id: JobId::new(), kind: kind.to_string(), payload, run_at, unique_key: None }
+        NewJob {
+            id: JobId::new(),
+            kind: kind.to_string(),
+            payload,
+            run_at,
+            unique_key: None,
+        }
     }
 
     pub fn unique(mut self, key: impl Into<String>) -> Self {
@@ -42,7 +48,9 @@ pub fn retry_delay(attempts: i32) -> Option<time::Duration> {
     if attempts >= 10 {
         return None;
     }
-    let secs = 10i64.saturating_mul(1i64 << attempts.clamp(0, 20)).min(3600);
+    let secs = 10i64
+        .saturating_mul(1i64 << attempts.clamp(0, 20))
+        .min(3600);
     Some(time::Duration::seconds(secs))
 }
 

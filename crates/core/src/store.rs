@@ -35,7 +35,13 @@ pub trait RegionStore: Send + Sync {
 pub trait OrgStore: Send + Sync {
     async fn insert_org(&self, org: &Org) -> Result<()>;
     /// Update name, kind, region and contacts if `version` still matches.
-    async fn update_org(&self, id: OrgId, input: &OrgInput, version: i64, now: OffsetDateTime) -> Result<()>;
+    async fn update_org(
+        &self,
+        id: OrgId,
+        input: &OrgInput,
+        version: i64,
+        now: OffsetDateTime,
+    ) -> Result<()>;
     async fn org(&self, id: OrgId) -> Result<Option<Org>>;
     async fn list_orgs(&self, filter: &OrgFilter) -> Result<Vec<Org>>;
 }
@@ -43,14 +49,25 @@ pub trait OrgStore: Send + Sync {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Create a user and their grants together; `Conflict` if the user name is taken.
-    async fn insert_user(&self, user: &NewUser, password_hash: &str, now: OffsetDateTime) -> Result<UserId>;
+    async fn insert_user(
+        &self,
+        user: &NewUser,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<UserId>;
     async fn user(&self, id: UserId) -> Result<Option<User>>;
     async fn user_by_name(&self, username: &str) -> Result<Option<User>>;
     async fn password_hash(&self, id: UserId) -> Result<Option<String>>;
     /// Users whose home region lies under one of `scope`.
     async fn list_users(&self, scope: &[RegionCode]) -> Result<Vec<User>>;
     async fn grants(&self, user: UserId) -> Result<Vec<StoredGrant>>;
-    async fn insert_grant(&self, user: UserId, grant: &Grant, by: UserId, now: OffsetDateTime) -> Result<GrantId>;
+    async fn insert_grant(
+        &self,
+        user: UserId,
+        grant: &Grant,
+        by: UserId,
+        now: OffsetDateTime,
+    ) -> Result<GrantId>;
     async fn delete_grant(&self, user: UserId, grant: GrantId) -> Result<bool>;
     async fn set_user_lang(&self, user: UserId, lang: &str) -> Result<()>;
 }
@@ -62,7 +79,11 @@ pub trait SessionStore: Send + Sync {
     async fn touch_session(&self, token_hash: &str, now: OffsetDateTime) -> Result<()>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     /// Remove sessions idle since `idle_before` or created before `created_before`.
-    async fn purge_sessions(&self, idle_before: OffsetDateTime, created_before: OffsetDateTime) -> Result<u64>;
+    async fn purge_sessions(
+        &self,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64>;
 }
 
 #[async_trait]
@@ -70,9 +91,18 @@ pub trait JobStore: Send + Sync {
     /// Queue a job; a job with the same `unique_key` is queued only once.
     async fn enqueue(&self, job: &NewJob) -> Result<bool>;
     /// Take the next due job, leasing it until `lease_until` (safe with many workers).
-    async fn claim_job(&self, now: OffsetDateTime, lease_until: OffsetDateTime) -> Result<Option<Job>>;
+    async fn claim_job(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<Job>>;
     async fn complete_job(&self, id: JobId, now: OffsetDateTime) -> Result<()>;
-    async fn fail_job(&self, id: JobId, error: &str, retry_at: Option<OffsetDateTime>) -> Result<()>;
+    async fn fail_job(
+        &self,
+        id: JobId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<()>;
 }
 
 #[async_trait]
@@ -82,6 +112,9 @@ pub trait HealthStore: Send + Sync {
 }
 
 /// Everything the domain needs from storage.
-pub trait Store: RegionStore + OrgStore + UserStore + SessionStore + JobStore + HealthStore {}
+pub trait Store:
+    RegionStore + OrgStore + UserStore + SessionStore + JobStore + HealthStore
+{
+}
 
 impl<T: RegionStore + OrgStore + UserStore + SessionStore + JobStore + HealthStore> Store for T {}

@@ -37,7 +37,11 @@ impl SqlStore {
                     .map_err(|e| format!("bad SQLite URL: {e}"))?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(if synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
+                    .synchronous(if synchronous_full {
+                        SqliteSynchronous::Full
+                    } else {
+                        SqliteSynchronous::Normal
+                    })
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
@@ -48,7 +52,8 @@ impl SqlStore {
                 Db::Sqlite(pool)
             }
             Backend::Postgres => {
-                let opts = PgConnectOptions::from_str(url).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+                let opts = PgConnectOptions::from_str(url)
+                    .map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -83,7 +88,13 @@ mod tests {
         assert_eq!(backend_of("sqlite://data/wushe.db"), Ok(Backend::Sqlite));
         assert_eq!(backend_of("postgres://u@h/db"), Ok(Backend::Postgres));
         assert_eq!(backend_of("postgresql://u@h/db"), Ok(Backend::Postgres));
-        for bad in ["postgre://x", "mysql://x", "wushe.db", "", "sqlite:wushe.db"] {
+        for bad in [
+            "postgre://x",
+            "mysql://x",
+            "wushe.db",
+            "",
+            "sqlite:wushe.db",
+        ] {
             assert!(backend_of(bad).is_err(), "{bad}");
         }
     }

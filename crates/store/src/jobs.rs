@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use wushe_core::Result;
 use wushe_core::ids::JobId;
 use wushe_core::jobs::{Job, NewJob};
 use wushe_core::store::JobStore;
-use wushe_core::Result;
 
 use crate::{Db, SqlStore, db_err, ms, on_pool};
 
@@ -37,17 +37,39 @@ impl JobStore for SqlStore {
             "INSERT INTO jobs (id, kind, payload, run_at, unique_key) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (unique_key) DO NOTHING"
         ).bind(j.id.0).bind(&j.kind).bind(&j.payload).bind(ms(j.run_at)).bind(&j.unique_key)
-        .execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
+        .execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)?;
         Ok(res == 1)
     }
 
-    async fn claim_job(&self, now: OffsetDateTime, lease_until: OffsetDateTime) -> Result<Option<Job>> {
+    async fn claim_job(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<Job>> {
         let row: Option<JobRow> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(CLAIM_SQLITE).bind(ms(lease_until)).bind(ms(now)).fetch_optional(p).await,
-            Db::Pg(p) => sqlx::query_as(CLAIM_PG).bind(ms(lease_until)).bind(ms(now)).fetch_optional(p).await,
+            Db::Sqlite(p) => {
+                sqlx::query_as(CLAIM_SQLITE)
+                    .bind(ms(lease_until))
+                    .bind(ms(now))
+                    .fetch_optional(p)
+                    .await
+            }
+            Db::Pg(p) => {
+                sqlx::query_as(CLAIM_PG)
+                    .bind(ms(lease_until))
+                    .bind(ms(now))
+                    .fetch_optional(p)
+                    .await
+            }
         }
         .map_err(db_err)?;
-        Ok(row.map(|r| Job { id: JobId(r.id), kind: r.kind, payload: r.payload, attempts: r.attempts }))
+        Ok(row.map(|r| Job {
+            id: JobId(r.id),
+            kind: r.kind,
+            payload: r.payload,
+            attempts: r.attempts,
+        }))
     }
 
     async fn complete_job(&self, id: JobId, now: OffsetDateTime) -> Result<()> {
@@ -56,7 +78,12 @@ impl JobStore for SqlStore {
         Ok(())
     }
 
-    async fn fail_job(&self, id: JobId, error: &str, retry_at: Option<OffsetDateTime>) -> Result<()> {
+    async fn fail_job(
+        &self,
+        id: JobId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<()> {
         let short: String = error.chars().take(500).collect();
         match retry_at {
             Some(t) => on_pool!(&self.db, p => sqlx::query(

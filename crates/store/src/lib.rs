@@ -66,7 +66,8 @@ pub(crate) fn ms(t: OffsetDateTime) -> i64 {
 }
 
 pub(crate) fn at(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Map a database error: unique violations become conflicts, the rest is internal.
@@ -85,13 +86,17 @@ pub(crate) fn scope_clause(col: &str, n: usize, first: usize) -> String {
     if n == 0 {
         return "1 = 0".into();
     }
-    let parts: Vec<String> = (0..n).map(|i| format!("{col} LIKE ${} || '%'", first + i)).collect();
+    let parts: Vec<String> = (0..n)
+        .map(|i| format!("{col} LIKE ${} || '%'", first + i))
+        .collect();
     format!("({})", parts.join(" OR "))
 }
 
 /// Escape `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
 pub(crate) fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 #[async_trait::async_trait]

@@ -28,7 +28,13 @@ pub fn migrator_for(backend: Backend) -> Migrator {
                 Backend::Sqlite => *sqlite,
                 Backend::Postgres => *pg,
             };
-            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
         })
         .collect();
     Migrator::with_migrations(migrations)
@@ -42,7 +48,13 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
         let mut v: Vec<String> = std::fs::read_dir(path)
             .expect("migrations folder")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().trim_end_matches(".sql").to_string())
+            .map(|e| {
+                e.expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".sql")
+                    .to_string()
+            })
             .collect();
         v.sort();
         v
@@ -52,7 +64,13 @@ mod tests {
     fn both_dialects_have_the_same_migration_files_and_all_are_embedded() {
         let sqlite = names("migrations/sqlite");
         assert_eq!(sqlite, names("migrations/postgres"));
-        assert_eq!(sqlite, MIGRATION_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            sqlite,
+            MIGRATION_NAMES
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        );
         let listed: Vec<&str> = MIGRATIONS.iter().map(|m| m.1).collect();
         assert_eq!(listed, MIGRATION_NAMES);
         for (i, m) in MIGRATIONS.iter().enumerate() {

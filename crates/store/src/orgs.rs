@@ -30,7 +30,8 @@ impl OrgRow {
         Ok(Org {
             id: OrgId(self.id),
             name: self.name,
-            kind: OrgKind::parse(&self.kind).ok_or_else(|| Error::internal(format!("bad org kind {}", self.kind)))?,
+            kind: OrgKind::parse(&self.kind)
+                .ok_or_else(|| Error::internal(format!("bad org kind {}", self.kind)))?,
             region: RegionCode(self.region_code),
             phone: self.phone,
             address: self.address,
@@ -58,7 +59,13 @@ impl OrgStore for SqlStore {
         Ok(())
     }
 
-    async fn update_org(&self, id: OrgId, i: &OrgInput, version: i64, now: OffsetDateTime) -> Result<()> {
+    async fn update_org(
+        &self,
+        id: OrgId,
+        i: &OrgInput,
+        version: i64,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let res = on_pool!(&self.db, p => sqlx::query(
             "UPDATE orgs SET name = $1, kind = $2, region_code = $3, phone = $4, address = $5, description = $6,
                  version = version + 1, updated_at = $7
@@ -75,7 +82,9 @@ impl OrgStore for SqlStore {
 
     async fn org(&self, id: OrgId) -> Result<Option<Org>> {
         const SQL: &str = "SELECT id, name, kind, region_code, phone, address, description, version, created_at, updated_at FROM orgs WHERE id = $1";
-        let row: Option<OrgRow> = on_pool!(&self.db, p => sqlx::query_as(SQL).bind(id.0).fetch_optional(p).await).map_err(db_err)?;
+        let row: Option<OrgRow> =
+            on_pool!(&self.db, p => sqlx::query_as(SQL).bind(id.0).fetch_optional(p).await)
+                .map_err(db_err)?;
         row.map(OrgRow::into_org).transpose()
     }
 
@@ -90,9 +99,11 @@ impl OrgStore for SqlStore {
         let kind = f.kind.map(|k| k.as_str());
         let region = f.region.as_ref().map(|r| r.0.as_str());
         let query = f.query.as_ref().map(|q| format!("%{}%", like_escape(q)));
-        let rows: Vec<OrgRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<OrgRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(kind).bind(region).bind(query.as_deref()).bind(i64::from(f.limit))
-            .fetch_all(p).await).map_err(db_err)?;
+            .fetch_all(p).await)
+            .map_err(db_err)?;
         rows.into_iter().map(OrgRow::into_org).collect()
     }
 }

@@ -20,7 +20,8 @@ struct RegionRow {
 
 impl RegionRow {
     fn into_region(self) -> Result<Region> {
-        let level = Level::parse(&self.level).ok_or_else(|| Error::internal(format!("bad level {}", self.level)))?;
+        let level = Level::parse(&self.level)
+            .ok_or_else(|| Error::internal(format!("bad level {}", self.level)))?;
         Ok(Region {
             code: RegionCode(self.code),
             name: self.name,
@@ -77,7 +78,8 @@ impl RegionStore for SqlStore {
     async fn region(&self, code: &RegionCode) -> Result<Option<Region>> {
         let row: Option<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
             "SELECT code, name, display_name, parent_code, level FROM regions WHERE code = $1"
-        ).bind(&code.0).fetch_optional(p).await).map_err(db_err)?;
+        ).bind(&code.0).fetch_optional(p).await)
+        .map_err(db_err)?;
         row.map(RegionRow::into_region).transpose()
     }
 
@@ -98,7 +100,8 @@ impl RegionStore for SqlStore {
         let rows: Vec<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
             "SELECT code, name, display_name, parent_code, level FROM regions
              WHERE $1 LIKE code || '%' ORDER BY length(code)"
-        ).bind(&code.0).fetch_all(p).await).map_err(db_err)?;
+        ).bind(&code.0).fetch_all(p).await)
+        .map_err(db_err)?;
         regions(rows)
     }
 
@@ -107,12 +110,17 @@ impl RegionStore for SqlStore {
         let rows: Vec<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
             "SELECT code, name, display_name, parent_code, level FROM regions
              WHERE display_name LIKE $1 ESCAPE '\\' ORDER BY length(code), code LIMIT $2"
-        ).bind(&pattern).bind(i64::from(limit)).fetch_all(p).await).map_err(db_err)?;
+        ).bind(&pattern).bind(i64::from(limit)).fetch_all(p).await)
+        .map_err(db_err)?;
         regions(rows)
     }
 
     async fn insert_place(&self, place: &NewPlace, display_name: &str) -> Result<Region> {
-        let (letter, width) = if place.level == Level::Grid { ("G", 2) } else { ("B", 3) };
+        let (letter, width) = if place.level == Level::Grid {
+            ("G", 2)
+        } else {
+            ("B", 3)
+        };
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
             let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions WHERE parent_code = $1 AND level = $2")

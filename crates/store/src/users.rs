@@ -57,7 +57,12 @@ const USER_COLS: &str = "id, username, display_name, region_code, lang, disabled
 
 #[async_trait]
 impl UserStore for SqlStore {
-    async fn insert_user(&self, u: &NewUser, password_hash: &str, now: OffsetDateTime) -> Result<UserId> {
+    async fn insert_user(
+        &self,
+        u: &NewUser,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<UserId> {
         let id = UserId::new();
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
@@ -88,21 +93,27 @@ impl UserStore for SqlStore {
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
-        let row: Option<UserRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await).map_err(db_err)?;
+        let row: Option<UserRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id.0).fetch_optional(p).await)
+            .map_err(db_err)?;
         Ok(row.map(User::from))
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
-        let row: Option<UserRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(username).fetch_optional(p).await).map_err(db_err)?;
+        let row: Option<UserRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(username).fetch_optional(p).await)
+            .map_err(db_err)?;
         Ok(row.map(User::from))
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
-        let row: Option<(String,)> = on_pool!(&self.db, p => sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-            .bind(id.0).fetch_optional(p).await).map_err(db_err)?;
+        let row: Option<(String,)> =
+            on_pool!(&self.db, p => sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id.0).fetch_optional(p).await)
+            .map_err(db_err)?;
         Ok(row.map(|r| r.0))
     }
 
@@ -128,16 +139,27 @@ impl UserStore for SqlStore {
         ).bind(user.0).fetch_all(p).await).map_err(db_err)?;
         rows.into_iter()
             .map(|r| {
-                let role = Role::parse(&r.role).ok_or_else(|| Error::internal(format!("bad role {}", r.role)))?;
+                let role = Role::parse(&r.role)
+                    .ok_or_else(|| Error::internal(format!("bad role {}", r.role)))?;
                 Ok(StoredGrant {
                     id: GrantId(r.id),
-                    grant: Grant { role, region: RegionCode(r.region_code), org: r.org_id.map(OrgId) },
+                    grant: Grant {
+                        role,
+                        region: RegionCode(r.region_code),
+                        org: r.org_id.map(OrgId),
+                    },
                 })
             })
             .collect()
     }
 
-    async fn insert_grant(&self, user: UserId, g: &Grant, by: UserId, now: OffsetDateTime) -> Result<GrantId> {
+    async fn insert_grant(
+        &self,
+        user: UserId,
+        g: &Grant,
+        by: UserId,
+        now: OffsetDateTime,
+    ) -> Result<GrantId> {
         let id = GrantId::new();
         on_pool!(&self.db, p => sqlx::query(
             "INSERT INTO grants (id, user_id, role, region_code, org_id, granted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -155,7 +177,8 @@ impl UserStore for SqlStore {
 
     async fn set_user_lang(&self, user: UserId, lang: &str) -> Result<()> {
         on_pool!(&self.db, p => sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
-            .bind(lang).bind(user.0).execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
+            .bind(lang).bind(user.0).execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)?;
         Ok(())
     }
 }
@@ -190,11 +213,16 @@ impl SessionStore for SqlStore {
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
         on_pool!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash).execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
+            .bind(token_hash).execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)?;
         Ok(())
     }
 
-    async fn purge_sessions(&self, idle_before: OffsetDateTime, created_before: OffsetDateTime) -> Result<u64> {
+    async fn purge_sessions(
+        &self,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64> {
         let res = on_pool!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
             .bind(ms(idle_before)).bind(ms(created_before)).execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
         Ok(res)

@@ -132,9 +132,21 @@ impl OrgForm {
         let description = e.take(text::optional("description", &self.description, 500));
         e.into_result()?;
         match (name, kind, region, phone, address, description) {
-            (Some(name), Some(kind), Some(region), Some(phone), Some(address), Some(description)) => {
-                Ok(OrgInput { name, kind, region, phone, address, description })
-            }
+            (
+                Some(name),
+                Some(kind),
+                Some(region),
+                Some(phone),
+                Some(address),
+                Some(description),
+            ) => Ok(OrgInput {
+                name,
+                kind,
+                region,
+                phone,
+                address,
+                description,
+            }),
             _ => Err(crate::Error::internal("parsed fields missing")),
         }
     }
@@ -147,7 +159,10 @@ fn public_phone(raw: &str) -> std::result::Result<Option<String>, FieldError> {
         return Ok(None);
     }
     let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
-    if (5..=20).contains(&v.len()) && digits >= 5 && v.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c)) {
+    if (5..=20).contains(&v.len())
+        && digits >= 5
+        && v.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
+    {
         Ok(Some(v.to_string()))
     } else {
         Err(FieldError {
@@ -175,8 +190,16 @@ mod tests {
 
     #[test]
     fn an_org_form_reports_every_bad_field() {
-        let f = OrgForm { name: " ".into(), kind: "bank".into(), region: "x".into(), phone: "call me".into(), ..Default::default() };
-        let Err(crate::Error::Invalid(e)) = f.parse() else { panic!("expected invalid") };
+        let f = OrgForm {
+            name: " ".into(),
+            kind: "bank".into(),
+            region: "x".into(),
+            phone: "call me".into(),
+            ..Default::default()
+        };
+        let Err(crate::Error::Invalid(e)) = f.parse() else {
+            panic!("expected invalid")
+        };
         let fields: Vec<&str> = e.0.iter().map(|x| x.field).collect();
         assert_eq!(fields, vec!["name", "kind", "region", "phone"]);
     }

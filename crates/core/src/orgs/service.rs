@@ -25,11 +25,19 @@ pub fn can_edit(actor: &Actor, org: &Org) -> bool {
     actor.can_at(Permission::ManageOrgs, &org.region)
 }
 
-pub async fn create(store: &dyn Store, actor: &Actor, form: &OrgForm, now: OffsetDateTime) -> Result<Org> {
+pub async fn create(
+    store: &dyn Store,
+    actor: &Actor,
+    form: &OrgForm,
+    now: OffsetDateTime,
+) -> Result<Org> {
     actor.require(Permission::ManageOrgs)?;
     let input = form.parse()?;
     require_manage(actor, &input.region)?;
-    store.region(&input.region).await?.ok_or_else(|| unknown_region())?;
+    store
+        .region(&input.region)
+        .await?
+        .ok_or_else(|| unknown_region())?;
     let org = Org {
         id: OrgId::new(),
         name: input.name,
@@ -47,7 +55,14 @@ pub async fn create(store: &dyn Store, actor: &Actor, form: &OrgForm, now: Offse
 }
 
 /// Edit an organisation last seen at `version`; `Conflict` when someone changed it meanwhile.
-pub async fn update(store: &dyn Store, actor: &Actor, id: OrgId, form: &OrgForm, version: i64, now: OffsetDateTime) -> Result<Org> {
+pub async fn update(
+    store: &dyn Store,
+    actor: &Actor,
+    id: OrgId,
+    form: &OrgForm,
+    version: i64,
+    now: OffsetDateTime,
+) -> Result<Org> {
     let current = store.org(id).await?.ok_or(Error::NotFound)?;
     if !actor.can_at(Permission::ManageOrgs, &current.region) {
         // Outside the actor's scope the organisation is "not found" for editing.
@@ -55,7 +70,10 @@ pub async fn update(store: &dyn Store, actor: &Actor, id: OrgId, form: &OrgForm,
     }
     let input = form.parse()?;
     require_manage(actor, &input.region)?;
-    store.region(&input.region).await?.ok_or_else(|| unknown_region())?;
+    store
+        .region(&input.region)
+        .await?
+        .ok_or_else(|| unknown_region())?;
     store.update_org(id, &input, version, now).await?;
     store.org(id).await?.ok_or(Error::NotFound)
 }
@@ -64,7 +82,11 @@ fn require_manage(actor: &Actor, region: &crate::regions::RegionCode) -> Result<
     if actor.can_at(Permission::ManageOrgs, region) {
         Ok(())
     } else {
-        Err(Error::invalid("region", "只能在您负责的地区内登记机构", "You can only register organisations in your own region"))
+        Err(Error::invalid(
+            "region",
+            "只能在您负责的地区内登记机构",
+            "You can only register organisations in your own region",
+        ))
     }
 }
 

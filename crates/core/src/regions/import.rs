@@ -26,7 +26,10 @@ pub struct LineError {
 /// Check every row. `existing` gives (level, display name) of places already stored, so a file
 /// may add communities under streets loaded before. Returns the places in parent-first order,
 /// or every problem found.
-pub fn validate(rows: &[RawRow], existing: &HashMap<String, (Level, String)>) -> Result<Vec<Region>, Vec<LineError>> {
+pub fn validate(
+    rows: &[RawRow],
+    existing: &HashMap<String, (Level, String)>,
+) -> Result<Vec<Region>, Vec<LineError>> {
     let mut errors = Vec::new();
     let mut err = |line: usize, zh: String, en: String| errors.push(LineError { line, zh, en });
     let mut seen: HashMap<String, (Level, String)> = HashMap::new();
@@ -38,30 +41,54 @@ pub fn validate(rows: &[RawRow], existing: &HashMap<String, (Level, String)>) ->
         let code = r.code.trim();
         let name = r.name.trim();
         let Some(level) = Level::parse(r.level.trim()) else {
-            err(r.line, format!("层级“{}”无效", r.level), format!("unknown level '{}'", r.level));
+            err(
+                r.line,
+                format!("层级“{}”无效", r.level),
+                format!("unknown level '{}'", r.level),
+            );
             continue;
         };
         let Some(len) = level.official_code_len() else {
-            err(r.line, "文件中只能有官方区划（省/市/区/街道/社区）".into(), "only official levels may be imported".into());
+            err(
+                r.line,
+                "文件中只能有官方区划（省/市/区/街道/社区）".into(),
+                "only official levels may be imported".into(),
+            );
             continue;
         };
         if code.len() != len || !code.chars().all(|c| c.is_ascii_digit()) {
-            err(r.line, format!("代码“{code}”应为{len}位数字"), format!("code '{code}' must be {len} digits"));
+            err(
+                r.line,
+                format!("代码“{code}”应为{len}位数字"),
+                format!("code '{code}' must be {len} digits"),
+            );
             continue;
         }
         if name.is_empty() || name.chars().count() > 100 {
-            err(r.line, "名称为空或过长".into(), "name is empty or too long".into());
+            err(
+                r.line,
+                "名称为空或过长".into(),
+                "name is empty or too long".into(),
+            );
             continue;
         }
         if seen.contains_key(code) {
-            err(r.line, format!("代码“{code}”重复"), format!("duplicate code '{code}'"));
+            err(
+                r.line,
+                format!("代码“{code}”重复"),
+                format!("duplicate code '{code}'"),
+            );
             continue;
         }
         let parent_code = r.parent_code.trim();
         let parent = match level.official_parent() {
             None => {
                 if !parent_code.is_empty() {
-                    err(r.line, "省级区划不应有上级".into(), "a province has no parent".into());
+                    err(
+                        r.line,
+                        "省级区划不应有上级".into(),
+                        "a province has no parent".into(),
+                    );
                     continue;
                 }
                 None
@@ -71,18 +98,30 @@ pub fn validate(rows: &[RawRow], existing: &HashMap<String, (Level, String)>) ->
                     err(
                         r.line,
                         format!("代码“{code}”不以上级代码“{parent_code}”开头"),
-                        format!("code '{code}' does not start with its parent code '{parent_code}'"),
+                        format!(
+                            "code '{code}' does not start with its parent code '{parent_code}'"
+                        ),
                     );
                     continue;
                 }
                 match seen.get(parent_code).or_else(|| existing.get(parent_code)) {
-                    Some((l, pname)) if *l == parent_level => Some((parent_code.to_string(), pname.clone())),
+                    Some((l, pname)) if *l == parent_level => {
+                        Some((parent_code.to_string(), pname.clone()))
+                    }
                     Some(_) => {
-                        err(r.line, format!("上级“{parent_code}”层级不对"), format!("parent '{parent_code}' has the wrong level"));
+                        err(
+                            r.line,
+                            format!("上级“{parent_code}”层级不对"),
+                            format!("parent '{parent_code}' has the wrong level"),
+                        );
                         continue;
                     }
                     None => {
-                        err(r.line, format!("上级“{parent_code}”不存在"), format!("parent '{parent_code}' does not exist"));
+                        err(
+                            r.line,
+                            format!("上级“{parent_code}”不存在"),
+                            format!("parent '{parent_code}' does not exist"),
+                        );
                         continue;
                     }
                 }
@@ -111,7 +150,13 @@ mod tests {
     use super::*;
 
     fn row(line: usize, code: &str, name: &str, parent: &str, level: &str) -> RawRow {
-        RawRow { line, code: code.into(), name: name.into(), parent_code: parent.into(), level: level.into() }
+        RawRow {
+            line,
+            code: code.into(),
+            name: name.into(),
+            parent_code: parent.into(),
+            level: level.into(),
+        }
     }
 
     #[test]
@@ -145,8 +190,17 @@ mod tests {
     #[test]
     fn parents_may_already_be_stored() {
         let mut existing = HashMap::new();
-        existing.insert("310101020".to_string(), (Level::Street, "五里桥街道".to_string()));
-        let rows = vec![row(2, "310101020001", "桥一居委会", "310101020", "community")];
+        existing.insert(
+            "310101020".to_string(),
+            (Level::Street, "五里桥街道".to_string()),
+        );
+        let rows = vec![row(
+            2,
+            "310101020001",
+            "桥一居委会",
+            "310101020",
+            "community",
+        )];
         assert!(validate(&rows, &existing).is_ok());
     }
 }

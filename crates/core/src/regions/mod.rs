@@ -20,14 +20,16 @@ impl RegionCode {
         let s = raw.trim();
         let ok = (2..=40).contains(&s.len())
             && s.chars().take(2).all(|c| c.is_ascii_digit())
-            && s.chars().all(|c| c.is_ascii_digit() || c == 'G' || c == 'B');
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || c == 'G' || c == 'B');
         if ok {
             Ok(RegionCode(s.to_string()))
         } else {
             Err(FieldError {
                 field: "region",
                 zh: "地区代码无效，应为统计用区划代码，例如 310101020001".into(),
-                en: "Invalid region code; use a statistical division code such as 310101020001".into(),
+                en: "Invalid region code; use a statistical division code such as 310101020001"
+                    .into(),
             })
         }
     }
@@ -177,8 +179,14 @@ mod tests {
 
     #[test]
     fn the_placeholder_city_row_shows_as_shanghai() {
-        assert_eq!(display_name("市辖区", Level::City, Some("上海市")), "上海市");
-        assert_eq!(display_name("随州市", Level::City, Some("湖北省")), "随州市");
+        assert_eq!(
+            display_name("市辖区", Level::City, Some("上海市")),
+            "上海市"
+        );
+        assert_eq!(
+            display_name("随州市", Level::City, Some("湖北省")),
+            "随州市"
+        );
         assert_eq!(display_name("市辖区", Level::District, Some("x")), "市辖区");
     }
 }

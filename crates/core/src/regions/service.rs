@@ -16,7 +16,11 @@ pub struct PlaceView {
 }
 
 /// Top-level places, or the children of `code` with its path.
-pub async fn browse(store: &dyn Store, actor: &Actor, code: Option<&RegionCode>) -> Result<(Vec<Region>, Vec<Region>)> {
+pub async fn browse(
+    store: &dyn Store,
+    actor: &Actor,
+    code: Option<&RegionCode>,
+) -> Result<(Vec<Region>, Vec<Region>)> {
     actor.require(Permission::ViewPlaces)?;
     let path = match code {
         Some(c) => {
@@ -36,7 +40,11 @@ pub async fn browse(store: &dyn Store, actor: &Actor, code: Option<&RegionCode>)
 pub async fn view(store: &dyn Store, actor: &Actor, code: &RegionCode) -> Result<PlaceView> {
     let (path, children) = browse(store, actor, Some(code)).await?;
     let place = path.last().cloned().ok_or(Error::NotFound)?;
-    Ok(PlaceView { place, path, children })
+    Ok(PlaceView {
+        place,
+        path,
+        children,
+    })
 }
 
 /// Places whose name contains the query (at least one character).
@@ -47,14 +55,24 @@ pub async fn find(store: &dyn Store, actor: &Actor, query: &str) -> Result<Vec<R
 }
 
 /// Add a grid below a community, or a building below a community or grid.
-pub async fn add_place(store: &dyn Store, actor: &Actor, parent: &str, level: &str, name: &str) -> Result<Region> {
+pub async fn add_place(
+    store: &dyn Store,
+    actor: &Actor,
+    parent: &str,
+    level: &str,
+    name: &str,
+) -> Result<Region> {
     let mut errors = FieldErrors::default();
     let parent = errors.take(RegionCode::parse(parent));
     let name = errors.take(text::required("name", name, 60));
     let level = match Level::parse(level) {
         Some(l @ (Level::Grid | Level::Building)) => Some(l),
         _ => {
-            errors.add("level", "只能添加网格或楼栋", "Only a grid or a building can be added");
+            errors.add(
+                "level",
+                "只能添加网格或楼栋",
+                "Only a grid or a building can be added",
+            );
             None
         }
     };
@@ -75,6 +93,12 @@ pub async fn add_place(store: &dyn Store, actor: &Actor, parent: &str, level: &s
             "A grid goes under a community; a building under a community or grid",
         ));
     }
-    let place = NewPlace { parent, level, name };
-    store.insert_place(&place, &display_name(&place.name, level, None)).await
+    let place = NewPlace {
+        parent,
+        level,
+        name,
+    };
+    store
+        .insert_place(&place, &display_name(&place.name, level, None))
+        .await
 }

@@ -59,7 +59,10 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        SessionPolicy { idle: Duration::minutes(30), absolute: Duration::hours(12) }
+        SessionPolicy {
+            idle: Duration::minutes(30),
+            absolute: Duration::hours(12),
+        }
     }
 }
 
@@ -75,7 +78,8 @@ pub fn parse_username(raw: &str) -> Result<String, FieldError> {
     let v = raw.trim().to_lowercase();
     let ok = (3..=32).contains(&v.len())
         && v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if ok {
         Ok(v)
     } else {
@@ -89,7 +93,11 @@ pub fn parse_username(raw: &str) -> Result<String, FieldError> {
 
 /// Parse a role name from a form.
 pub fn parse_role(raw: &str) -> Result<Role, FieldError> {
-    Role::parse(raw.trim()).ok_or(FieldError { field: "role", zh: "请选择角色".into(), en: "Choose a role".into() })
+    Role::parse(raw.trim()).ok_or(FieldError {
+        field: "role",
+        zh: "请选择角色".into(),
+        en: "Choose a role".into(),
+    })
 }
 
 #[cfg(test)]
@@ -98,7 +106,10 @@ mod tests {
 
     #[test]
     fn usernames_are_lowercased_and_bounded() {
-        assert_eq!(parse_username(" Wang.Li ").ok(), Some("wang.li".to_string()));
+        assert_eq!(
+            parse_username(" Wang.Li ").ok(),
+            Some("wang.li".to_string())
+        );
         for bad in ["ab", "-abc", "wang li", "王丽丽", &"a".repeat(33)] {
             assert!(parse_username(bad).is_err(), "{bad}");
         }
@@ -108,7 +119,12 @@ mod tests {
     fn sessions_expire_when_idle_or_too_old() {
         let p = SessionPolicy::default();
         let t0 = time::macros::datetime!(2026-04-03 08:00 UTC);
-        let mut s = Session { token_hash: String::new(), user_id: UserId::new(), created_at: t0, last_seen_at: t0 };
+        let mut s = Session {
+            token_hash: String::new(),
+            user_id: UserId::new(),
+            created_at: t0,
+            last_seen_at: t0,
+        };
         assert!(p.is_live(&s, t0 + Duration::minutes(29)));
         assert!(!p.is_live(&s, t0 + Duration::minutes(30)));
         s.last_seen_at = t0 + Duration::hours(11) + Duration::minutes(50);

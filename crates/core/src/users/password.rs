@@ -20,13 +20,18 @@ pub fn hash(password: &str) -> Result<String, crate::Error> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(crate::Error::internal)?;
     hasher()
-        .hash_password_with_salt(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(crate::Error::internal)
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(crate::Error::internal)
 }
 
 /// Check a password against a stored hash; a malformed hash never verifies.
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(h) => h.algorithm.as_str() == "argon2id" && hasher().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => {
+            h.algorithm.as_str() == "argon2id"
+                && hasher().verify_password(password.as_bytes(), &h).is_ok()
+        }
         Err(_) => false,
     }
 }
@@ -41,7 +46,10 @@ pub fn decoy_hash() -> &'static str {
 /// At least 10 characters, not all the same character.
 pub fn check_policy(password: &str) -> Result<(), FieldError> {
     let n = password.chars().count();
-    let distinct = password.chars().collect::<std::collections::HashSet<_>>().len();
+    let distinct = password
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     if n < 10 || distinct < 4 || n > 128 {
         return Err(FieldError {
             field: "password",

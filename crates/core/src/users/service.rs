@@ -34,12 +34,24 @@ pub struct GrantForm {
 
 /// Build the actor for a user id, or `None` when the account is missing or disabled.
 pub async fn load_actor(store: &dyn Store, id: UserId) -> Result<Option<Actor>> {
-    let Some(user) = store.user(id).await? else { return Ok(None) };
+    let Some(user) = store.user(id).await? else {
+        return Ok(None);
+    };
     if user.disabled {
         return Ok(None);
     }
-    let grants = store.grants(id).await?.into_iter().map(|g| g.grant).collect();
-    Ok(Some(Actor { user_id: user.id, username: user.username, display_name: user.display_name, grants }))
+    let grants = store
+        .grants(id)
+        .await?
+        .into_iter()
+        .map(|g| g.grant)
+        .collect();
+    Ok(Some(Actor {
+        user_id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        grants,
+    }))
 }
 
 pub async fn list(store: &dyn Store, actor: &Actor) -> Result<Vec<User>> {
@@ -70,25 +82,50 @@ pub fn parse_new_user(actor: Option<&Actor>, form: &NewUserForm) -> Result<NewUs
     let role = e.take(parse_role(&form.role));
     let org = parse_org(&form.org, &mut e);
     e.into_result()?;
-    let (Some(username), Some(display_name), Some(region), Some(role)) = (username, display_name, region, role) else {
+    let (Some(username), Some(display_name), Some(region), Some(role)) =
+        (username, display_name, region, role)
+    else {
         return Err(Error::internal("parsed fields missing"));
     };
-    let grant = Grant { role, region: region.clone(), org };
+    let grant = Grant {
+        role,
+        region: region.clone(),
+        org,
+    };
     if let Some(actor) = actor {
         check_may_grant(actor, &grant)?;
     }
-    Ok(NewUser { username, display_name, region, grants: vec![grant] })
+    Ok(NewUser {
+        username,
+        display_name,
+        region,
+        grants: vec![grant],
+    })
 }
 
 /// Store a parsed account with its hashed password.
-pub async fn create(store: &dyn Store, user: &NewUser, password_hash: &str, now: OffsetDateTime) -> Result<UserId> {
+pub async fn create(
+    store: &dyn Store,
+    user: &NewUser,
+    password_hash: &str,
+    now: OffsetDateTime,
+) -> Result<UserId> {
     for g in &user.grants {
-        store.region(&g.region).await?.ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
+        store
+            .region(&g.region)
+            .await?
+            .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
     }
     store.insert_user(user, password_hash, now).await
 }
 
-pub async fn add_grant(store: &dyn Store, actor: &Actor, user: UserId, form: &GrantForm, now: OffsetDateTime) -> Result<GrantId> {
+pub async fn add_grant(
+    store: &dyn Store,
+    actor: &Actor,
+    user: UserId,
+    form: &GrantForm,
+    now: OffsetDateTime,
+) -> Result<GrantId> {
     let (target, _) = get(store, actor, user).await?;
     if target.id == actor.user_id {
         return Err(Error::Forbidden);
@@ -98,21 +135,38 @@ pub async fn add_grant(store: &dyn Store, actor: &Actor, user: UserId, form: &Gr
     let region = e.take(RegionCode::parse(&form.region));
     let org = parse_org(&form.org, &mut e);
     e.into_result()?;
-    let (Some(role), Some(region)) = (role, region) else { return Err(Error::internal("parsed fields missing")) };
+    let (Some(role), Some(region)) = (role, region) else {
+        return Err(Error::internal("parsed fields missing"));
+    };
     let grant = Grant { role, region, org };
     check_may_grant(actor, &grant)?;
-    store.region(&grant.region).await?.ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
+    store
+        .region(&grant.region)
+        .await?
+        .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
     store.insert_grant(user, &grant, actor.user_id, now).await
 }
 
-pub async fn revoke_grant(store: &dyn Store, actor: &Actor, user: UserId, grant: GrantId) -> Result<()> {
+pub async fn revoke_grant(
+    store: &dyn Store,
+    actor: &Actor,
+    user: UserId,
+    grant: GrantId,
+) -> Result<()> {
     let (target, grants) = get(store, actor, user).await?;
     if target.id == actor.user_id {
         return Err(Error::Forbidden);
     }
-    let g = grants.into_iter().find(|g| g.id == grant).ok_or(Error::NotFound)?;
+    let g = grants
+        .into_iter()
+        .find(|g| g.id == grant)
+        .ok_or(Error::NotFound)?;
     check_may_grant(actor, &g.grant)?;
-    if store.delete_grant(user, grant).await? { Ok(()) } else { Err(Error::NotFound) }
+    if store.delete_grant(user, grant).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
 /// May `actor` hand out `grant`? The region must be inside their `ManageUsers` scope and every
@@ -122,11 +176,23 @@ pub fn check_may_grant(actor: &Actor, grant: &Grant) -> Result<()> {
         return Err(Error::Forbidden);
     }
     if !actor.can_at(Permission::ManageUsers, &grant.region) {
-        return Err(Error::invalid("region", "只能在您管理的地区内授权", "You can only grant roles inside the region you manage"));
+        return Err(Error::invalid(
+            "region",
+            "只能在您管理的地区内授权",
+            "You can only grant roles inside the region you manage",
+        ));
     }
-    let wider = grant.role.permissions().iter().any(|p| !actor.can_at(*p, &grant.region));
+    let wider = grant
+        .role
+        .permissions()
+        .iter()
+        .any(|p| !actor.can_at(*p, &grant.region));
     if wider {
-        return Err(Error::invalid("role", "不能授予比您自己更高的权限", "You cannot grant more than you hold"));
+        return Err(Error::invalid(
+            "role",
+            "不能授予比您自己更高的权限",
+            "You cannot grant more than you hold",
+        ));
     }
     Ok(())
 }
@@ -150,7 +216,11 @@ pub fn grantable_roles(actor: &Actor) -> Vec<Role> {
     let scope = actor.scope(Permission::ManageUsers);
     Role::ALL
         .into_iter()
-        .filter(|r| scope.iter().any(|s| r.permissions().iter().all(|p| actor.can_at(*p, s))))
+        .filter(|r| {
+            scope
+                .iter()
+                .any(|s| r.permissions().iter().all(|p| actor.can_at(*p, s)))
+        })
         .collect()
 }
 
@@ -163,12 +233,20 @@ mod tests {
             user_id: UserId::new(),
             username: "a".into(),
             display_name: "a".into(),
-            grants: vec![Grant { role, region: RegionCode::parse(code).expect("code"), org: None }],
+            grants: vec![Grant {
+                role,
+                region: RegionCode::parse(code).expect("code"),
+                org: None,
+            }],
         }
     }
 
     fn grant(role: Role, code: &str) -> Grant {
-        Grant { role, region: RegionCode::parse(code).expect("code"), org: None }
+        Grant {
+            role,
+            region: RegionCode::parse(code).expect("code"),
+            org: None,
+        }
     }
 
     #[test]
@@ -183,6 +261,9 @@ mod tests {
     #[test]
     fn a_social_worker_cannot_grant_anything() {
         let a = actor(Role::SocialWorker, "310101020001");
-        assert!(matches!(check_may_grant(&a, &grant(Role::Volunteer, "310101020001")), Err(Error::Forbidden)));
+        assert!(matches!(
+            check_may_grant(&a, &grant(Role::Volunteer, "310101020001")),
+            Err(Error::Forbidden)
+        ));
     }
 }

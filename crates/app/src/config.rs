@@ -1,0 +1,180 @@
+//! Configuration: defaults → optional `wushe.toml` → `WUSHE_*` environment and flags.
+//! Secrets never appear in `Debug` output.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use wushe_store::backend_of;
+
+/// Everything wushe needs to start. Passed down as a value; no globals.
+#[derive(Clone)]
+pub struct Config {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// True when clients reach wushe over HTTPS (directly or through a TLS proxy):
+    /// the session cookie is then `__Host-`-prefixed and `Secure`.
+    pub https: bool,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Bearer token for `/metrics` from non-loopback clients.
+    pub metrics_token: Option<String>,
+    /// Run the background job worker (tests drain jobs by hand instead).
+    pub run_worker: bool,
+    /// Demo mode: banner on every page.
+    pub demo: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("https", &self.https)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("demo", &self.demo)
+            .finish()
+    }
+}
+
+/// Hide the password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:[redacted]{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Values that may come from `wushe.toml`, the environment or flags (later ones win).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub https: Option<bool>,
+    pub session_idle_minutes: Option<i64>,
+    pub session_absolute_hours: Option<i64>,
+    pub metrics_token: Option<String>,
+}
+
+impl Overrides {
+    fn apply(self, over: Overrides) -> Overrides {
+        Overrides {
+            bind: over.bind.or(self.bind),
+            data_dir: over.data_dir.or(self.data_dir),
+            database_url: over.database_url.or(self.database_url),
+            https: over.https.or(self.https),
+            session_idle_minutes: over.session_idle_minutes.or(self.session_idle_minutes),
+            session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
+            metrics_token: over.metrics_token.or(self.metrics_token),
+        }
+    }
+}
+
+/// A configuration problem: printed and the process exits with code 2.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Config {
+    /// Build the configuration. `file` is read if it exists; `cli` holds environment and flags.
+    /// Nothing is created on disk here.
+    pub fn load(file: &Path, cli: Overrides, demo: bool) -> Result<Config, ConfigError> {
+        let from_file = match std::fs::read_to_string(file) {
+            Ok(text) => toml::from_str::<Overrides>(&text)
+                .map_err(|e| ConfigError(format!("{}: {e}", file.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Overrides::default(),
+            Err(e) => return Err(ConfigError(format!("cannot read {}: {e}", file.display()))),
+        };
+        let o = from_file.apply(cli);
+        let data_dir = o.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let default_db = if demo { "demo.db" } else { "wushe.db" };
+        let database_url = match (demo, o.database_url) {
+            (false, Some(url)) => url,
+            _ => format!("sqlite://{}", data_dir.join(default_db).display()),
+        };
+        backend_of(&database_url).map_err(ConfigError)?;
+        let cfg = Config {
+            bind: o.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir,
+            database_url,
+            https: o.https.unwrap_or(false),
+            session_idle_minutes: o.session_idle_minutes.unwrap_or(30),
+            session_absolute_hours: o.session_absolute_hours.unwrap_or(12),
+            metrics_token: o.metrics_token.filter(|t| !t.is_empty()),
+            run_worker: true,
+            demo,
+        };
+        if cfg.session_idle_minutes < 1 || cfg.session_absolute_hours < 1 {
+            return Err(ConfigError("session timeouts must be at least 1".into()));
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_scheme_is_refused() {
+        let cli = Overrides {
+            database_url: Some("postgre://x".into()),
+            ..Default::default()
+        };
+        let err =
+            Config::load(Path::new("/nonexistent/wushe.toml"), cli, false).expect_err("refused");
+        assert!(err.0.contains("postgre"), "{}", err.0);
+    }
+
+    #[test]
+    fn defaults_put_sqlite_in_the_data_dir_and_demo_in_its_own_file() {
+        let c = Config::load(
+            Path::new("/nonexistent/wushe.toml"),
+            Overrides::default(),
+            false,
+        )
+        .expect("ok");
+        assert_eq!(c.database_url, "sqlite://data/wushe.db");
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        let d = Config::load(
+            Path::new("/nonexistent/wushe.toml"),
+            Overrides::default(),
+            true,
+        )
+        .expect("ok");
+        assert_eq!(d.database_url, "sqlite://data/demo.db");
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:[redacted]@h/db"
+        );
+        let cli = Overrides {
+            database_url: Some("postgres://u:secret@h/db".into()),
+            ..Default::default()
+        };
+        let c = Config::load(Path::new("/nonexistent/wushe.toml"), cli, false).expect("ok");
+        assert!(!format!("{c:?}").contains("secret"));
+    }
+}

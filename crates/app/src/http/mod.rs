@@ -1,0 +1,64 @@
+//! The web layer: one router for pages and the JSON API under `/api/v1`, with the
+//! middleware every request passes (security headers → error rendering → session → CSRF).
+
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod form;
+pub mod metrics;
+pub mod openapi;
+pub mod orgs;
+pub mod page;
+pub mod regions;
+pub mod security;
+pub mod session;
+pub mod users;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::AppState;
+
+/// Every route of the application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(auth::router())
+        .merge(regions::router())
+        .merge(orgs::router())
+        .merge(users::router())
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/static/app.css", get(css))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(from_fn_with_state(state.clone(), session::load_actor))
+        .layer(from_fn(error::render_errors))
+        .layer(from_fn_with_state(state.clone(), security::headers))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n"),
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+}
+
+async fn not_found() -> error::HttpError {
+    error::HttpError::Core(wushe_core::Error::NotFound)
+}

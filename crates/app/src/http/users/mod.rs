@@ -1,0 +1,34 @@
+//! Staff accounts and their grants, scoped by region.
+
+mod api;
+mod html;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub use api::{
+    __path_add_grant, __path_create, __path_get_one, __path_list, __path_revoke_grant, NewUserDto,
+    UserDto,
+};
+pub use api::{add_grant, create, get_one, list, revoke_grant};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(html::index).post(html::create))
+        .route("/users/new", get(html::new_form))
+        .route("/users/{id}", get(html::show))
+        .route("/users/{id}/grants", post(html::add_grant))
+        .route(
+            "/users/{id}/grants/{grant}/delete",
+            post(html::revoke_grant),
+        )
+        .route("/api/v1/users", get(api::list).post(api::create))
+        .route("/api/v1/users/{id}", get(api::get_one))
+        .route("/api/v1/users/{id}/grants", post(api::add_grant))
+        .route(
+            "/api/v1/users/{id}/grants/{grant}",
+            axum::routing::delete(api::revoke_grant),
+        )
+}

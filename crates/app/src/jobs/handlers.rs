@@ -1,0 +1,26 @@
+//! Job handlers, by kind. Payloads carry ids only.
+
+use wushe_core::jobs::Job;
+use wushe_core::{Error, Result};
+
+use crate::AppState;
+
+pub const PURGE_SESSIONS: &str = "purge_sessions";
+
+/// Run one job.
+pub async fn run(state: &AppState, job: &Job) -> Result<()> {
+    match job.kind.as_str() {
+        PURGE_SESSIONS => {
+            let now = state.clock.now();
+            let n = state
+                .store
+                .purge_sessions(now - state.sessions.idle, now - state.sessions.absolute)
+                .await?;
+            if n > 0 {
+                tracing::info!(removed = n, "expired sessions purged");
+            }
+            Ok(())
+        }
+        other => Err(Error::internal(format!("unknown job kind {other}"))),
+    }
+}
