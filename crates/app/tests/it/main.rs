@@ -1,1 +1,11 @@
-fn main() {}
+//! The one integration-test binary of wushe-app: behaviour tests through real HTTP against
+//! `TestApp::spawn()` (SQLite by default, PostgreSQL when WUSHE_TEST_POSTGRES_URL is set),
+//! command-line tests against the built binary, and browser tests in headless Chromium.
+
+mod browser;
+mod cli;
+mod harness;
+mod orgs;
+mod places;
+mod shell;
+mod users;
