@@ -1,1 +1,130 @@
-//! Tests: browser.
+//! Browser tests in headless Chromium (Debian's chromium + chromedriver), on a phone-sized
+//! viewport. Without chromedriver they print a notice and skip, unless CI=true: then they fail.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use wushe_core::Role;
+
+use crate::harness::*;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver on a free port and a browser session; both end when dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile: std::path::PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Start a phone-sized browser, or `None` (with a notice) when Chromium is not installed here.
+pub async fn phone_browser() -> Option<Browser> {
+    browser(390, 844).await
+}
+
+pub async fn browser(width: u32, height: u32) -> Option<Browser> {
+    let present = std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
+    if !present {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but {CHROMEDRIVER} or {CHROMIUM} is missing: install chromium and chromium-driver");
+        }
+        eprintln!("NOTICE: skipping browser test: install Debian's chromium and chromium-driver to run it");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let profile = std::env::temp_dir().join(format!("wushe-chrome-{}", uuid::Uuid::now_v7().simple()));
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 } },
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--lang=zh-CN", format!("--window-size={width},{height}"),
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("a JSON object"),
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let started = Instant::now();
+    let client = loop {
+        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => break c,
+            Err(e) if started.elapsed() < Duration::from_secs(20) => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("cannot start a browser session: {e}"),
+        }
+    };
+    Some(Browser { client, driver, profile })
+}
+
+/// Save a screenshot under target/screenshots for people to look at.
+pub async fn screenshot(b: &Browser, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = b.client.screenshot().await {
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+/// True when the page is wider than the viewport (horizontal scrolling on a phone).
+pub async fn scrolls_sideways(b: &Browser) -> bool {
+    let v = b
+        .client
+        .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+        .await
+        .expect("script");
+    v.as_bool().unwrap_or(true)
+}
+
+#[tokio::test]
+async fn a_social_worker_logs_in_on_a_phone_and_sees_the_home_page() {
+    let Some(b) = phone_browser().await else { return };
+    let app = TestApp::spawn().await;
+    let (name, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    let c = &b.client;
+    c.goto(&format!("{}/", app.url)).await.expect("open");
+    assert!(c.current_url().await.expect("url").path().starts_with("/login"));
+    screenshot(&b, "login-phone").await;
+    assert!(!scrolls_sideways(&b).await, "the login page scrolls sideways on a phone");
+    c.find(Locator::Id("username")).await.expect("username").send_keys(&name).await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    c.find(Locator::Css("button.primary")).await.expect("submit").click().await.expect("click");
+    c.wait().for_element(Locator::Id("grants-h")).await.expect("the home page after login");
+    let h1 = c.find(Locator::Css("h1")).await.expect("heading").text().await.expect("text");
+    assert!(h1.contains("测试 社工"), "{h1}");
+    assert_eq!(c.current_url().await.expect("url").path(), "/");
+    let nav = c.find(Locator::Css("nav.nav")).await.expect("nav").text().await.expect("text");
+    assert!(nav.contains("机构名录") && nav.contains("地区"), "{nav}");
+    assert!(!scrolls_sideways(&b).await, "the home page scrolls sideways on a phone");
+    screenshot(&b, "home-phone").await;
+    c.goto(&format!("{}/orgs", app.url)).await.expect("orgs");
+    assert!(!scrolls_sideways(&b).await, "the directory scrolls sideways on a phone");
+    screenshot(&b, "orgs-phone").await;
+    c.goto(&format!("{}/places/310101020", app.url)).await.expect("places");
+    screenshot(&b, "places-phone").await;
+    b.client.clone().close().await.expect("close");
+}

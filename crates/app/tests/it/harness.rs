@@ -32,7 +32,8 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Arc<TestClock>,
     pub data_dir: PathBuf,
-    pg: Option<PgDatabase>,
+    /// Dropped with the app, which drops the PostgreSQL test database.
+    _pg: Option<PgDatabase>,
 }
 
 /// The Shanghai rows the tests need: the city, 黄浦区 and 徐汇区 down to communities.
@@ -132,12 +133,7 @@ impl TestApp {
         }
         let url = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until(std::future::pending()));
-        TestApp { url, state, clock, data_dir, pg }
-    }
-
-    /// Is this app on PostgreSQL?
-    pub fn on_postgres(&self) -> bool {
-        self.pg.is_some()
+        TestApp { url, state, clock, data_dir, _pg: pg }
     }
 
     /// A browser-like client: cookies kept, redirects not followed.

@@ -47,8 +47,12 @@ async fn page_for(
     code: Option<&str>,
 ) -> Result<PlacePage, HttpError> {
     let code = code.map(parse_code).transpose()?;
-    let (path, children) = service::browse(store, actor, code.as_ref()).await?;
+    let (mut path, children) = service::browse(store, actor, code.as_ref()).await?;
     let current = path.last().cloned();
+    // 上海市 › 上海市 (the placeholder city row) reads as one step: keep the deeper one.
+    path.reverse();
+    path.dedup_by(|shallower, deeper| shallower.display_name == deeper.display_name);
+    path.reverse();
     let can_add = current.as_ref().is_some_and(|c| {
         matches!(c.level, Level::Community | Level::Grid)
             && actor.can_at(Permission::ManagePlaces, &c.code)
