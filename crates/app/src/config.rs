@@ -165,6 +165,33 @@ mod tests {
     }
 
     #[test]
+    fn the_file_is_overridden_by_environment_and_flags() {
+        let dir = std::env::temp_dir().join(format!("wushe-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        std::fs::write(
+            &file,
+            "bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/wushe\"\nsession_idle_minutes = 20\n",
+        )
+        .expect("write");
+        let cli = Overrides {
+            bind: Some("127.0.0.1:7000".into()),
+            ..Default::default()
+        };
+        let c = Config::load(&file, cli, false).expect("ok");
+        assert_eq!(c.bind, "127.0.0.1:7000");
+        assert_eq!(c.data_dir, PathBuf::from("/srv/wushe"));
+        assert_eq!(c.database_url, "sqlite:///srv/wushe/wushe.db");
+        assert_eq!(c.session_idle_minutes, 20);
+        std::fs::write(&file, "colour = \"orange\"\n").expect("write");
+        assert!(
+            Config::load(&file, Overrides::default(), false).is_err(),
+            "unknown keys are refused"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn passwords_in_urls_are_redacted() {
         assert_eq!(
             redact_url("postgres://u:secret@h/db"),

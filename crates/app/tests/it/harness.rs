@@ -9,11 +9,11 @@ use time::OffsetDateTime;
 use wushe_app::config::Config;
 use wushe_app::regions_file::{ImportOutcome, import_text};
 use wushe_app::{App, AppState};
+use wushe_core::TestClock;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::ids::UserId;
 use wushe_core::regions::RegionCode;
 use wushe_core::users::{NewUser, password};
-use wushe_core::TestClock;
 
 pub const PASSWORD: &str = "test-password-绿色通道";
 
@@ -42,7 +42,11 @@ fn test_regions() -> String {
     all.lines()
         .filter(|l| {
             let code = l.split(',').next().unwrap_or("");
-            code == "code" || code == "31" || code == "3101" || code.starts_with("310101") || code.starts_with("310104")
+            code == "code"
+                || code == "31"
+                || code == "3101"
+                || code.starts_with("310101")
+                || code.starts_with("310104")
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -60,7 +64,10 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Drop runs inside the test's runtime: use a thread with its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
                 if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
                     let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
@@ -81,11 +88,16 @@ impl Drop for TestApp {
 
 /// The PostgreSQL server for tests, if configured. With CI=true a missing one is an error.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("WUSHE_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("WUSHE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((url, None));
+    let (base, query) = url
+        .split_once('?')
+        .map(|(b, q)| (b, Some(q)))
+        .unwrap_or((url, None));
     let cut = base.rfind('/').unwrap_or(base.len());
     let mut out = format!("{}/{name}", &base[..cut]);
     if let Some(q) = query {
@@ -98,22 +110,36 @@ fn replace_db_name(url: &str, name: &str) -> String {
 impl TestApp {
     /// Start a server with a fresh database and the test places loaded.
     pub async fn spawn() -> TestApp {
-        let data_dir = std::env::temp_dir().join(format!("wushe-test-{}", uuid::Uuid::now_v7().simple()));
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with a change to the configuration.
+    pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> TestApp {
+        let data_dir =
+            std::env::temp_dir().join(format!("wushe-test-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&data_dir).expect("temp dir");
         let (database_url, pg) = match postgres_url() {
             Some(admin_url) => {
                 let name = format!("wushe_t_{}", uuid::Uuid::now_v7().simple());
-                let pool = sqlx::PgPool::connect(&admin_url).await.expect("connect to WUSHE_TEST_POSTGRES_URL");
+                let pool = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("connect to WUSHE_TEST_POSTGRES_URL");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
                     .execute(&pool)
                     .await
                     .expect("create test database");
                 pool.close().await;
-                (replace_db_name(&admin_url, &name), Some(PgDatabase { admin_url, name }))
+                (
+                    replace_db_name(&admin_url, &name),
+                    Some(PgDatabase { admin_url, name }),
+                )
             }
-            None => (format!("sqlite://{}", data_dir.join("wushe.db").display()), None),
+            None => (
+                format!("sqlite://{}", data_dir.join("wushe.db").display()),
+                None,
+            ),
         };
-        let config = Config {
+        let mut config = Config {
             bind: "127.0.0.1:0".into(),
             data_dir: data_dir.clone(),
             database_url,
@@ -124,16 +150,28 @@ impl TestApp {
             run_worker: false,
             demo: false,
         };
+        change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));
-        let app = App::build_with_clock(config, clock.clone()).await.expect("build app");
+        let app = App::build_with_clock(config, clock.clone())
+            .await
+            .expect("build app");
         let state = app.state().clone();
-        match import_text(state.store.as_ref(), &test_regions()).await.expect("import") {
+        match import_text(state.store.as_ref(), &test_regions())
+            .await
+            .expect("import")
+        {
             ImportOutcome::Imported { .. } => {}
             ImportOutcome::Rejected(e) => panic!("test regions rejected: {e:?}"),
         }
         let url = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until(std::future::pending()));
-        TestApp { url, state, clock, data_dir, _pg: pg }
+        TestApp {
+            url,
+            state,
+            clock,
+            data_dir,
+            _pg: pg,
+        }
     }
 
     /// A browser-like client: cookies kept, redirects not followed.
@@ -143,21 +181,39 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestClient { http, base: self.url.clone(), csrf: String::new(), user_id: None }
+        TestClient {
+            http,
+            base: self.url.clone(),
+            csrf: String::new(),
+            user_id: None,
+        }
     }
 
     /// Create a user with one role over one region (directly in the store).
     pub async fn create_user(&self, role: Role, region: &str) -> (String, UserId) {
-        let username = format!("{}-{}", role.as_str().replace('_', "-"), &uuid::Uuid::now_v7().simple().to_string()[20..]);
+        let username = format!(
+            "{}-{}",
+            role.as_str().replace('_', "-"),
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        );
         let region = RegionCode::parse(region).expect("region");
         let user = NewUser {
             username: username.clone(),
             display_name: format!("测试 {}", role.zh()),
             region: region.clone(),
-            grants: vec![Grant { role, region, org: None }],
+            grants: vec![Grant {
+                role,
+                region,
+                org: None,
+            }],
         };
         let hash = password::hash(PASSWORD).expect("hash");
-        let id = self.state.store.insert_user(&user, &hash, OffsetDateTime::now_utc()).await.expect("insert user");
+        let id = self
+            .state
+            .store
+            .insert_user(&user, &hash, OffsetDateTime::now_utc())
+            .await
+            .expect("insert user");
         (username, id)
     }
 
@@ -166,7 +222,11 @@ impl TestApp {
         let (username, id) = self.create_user(role, region).await;
         let mut c = self.client();
         let res = c.login(&username, PASSWORD).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {username} failed");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "login of {username} failed"
+        );
         c.user_id = Some(id);
         c
     }
@@ -222,9 +282,20 @@ impl TestClient {
     }
 
     /// Send JSON with the CSRF header.
-    pub async fn send_json(&mut self, method: reqwest::Method, path: &str, body: &Value) -> Response {
+    pub async fn send_json(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> Response {
         self.ensure_csrf().await;
-        self.http.request(method, self.url(path)).header("x-csrf-token", &self.csrf).json(body).send().await.expect("send")
+        self.http
+            .request(method, self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .expect("send")
     }
 
     pub async fn post_json(&mut self, path: &str, body: &Value) -> Response {
@@ -240,7 +311,15 @@ impl TestClient {
 
     pub async fn login(&mut self, username: &str, password: &str) -> Response {
         self.get("/login").await;
-        self.post_form("/login", &[("username", username), ("password", password), ("next", "/")]).await
+        self.post_form(
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
     }
 }
 

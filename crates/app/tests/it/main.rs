@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod harness;
+mod jobs;
 mod orgs;
 mod places;
 mod shell;

@@ -1,0 +1,51 @@
+//! The durable job queue as the application uses it: periodic tasks are queued once per
+//! period and the session purge removes expired sessions.
+
+use reqwest::StatusCode;
+use wushe_app::jobs;
+use wushe_core::{Clock, Role};
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions() {
+    let app = TestApp::spawn().await;
+    let _stale = app.login_as(Role::SocialWorker, QIAOYI).await;
+    let _stale_too = app.login_as(Role::Volunteer, QIAOYI).await;
+    app.clock.advance(time::Duration::minutes(45));
+    let mut fresh = app.login_as(Role::SocialWorker, QIAOYI).await;
+    jobs::enqueue_periodic(&app.state).await.expect("enqueue");
+    jobs::enqueue_periodic(&app.state)
+        .await
+        .expect("enqueue again");
+    assert_eq!(
+        jobs::drain(&app.state).await.expect("drain"),
+        1,
+        "one purge per period"
+    );
+    assert_eq!(
+        jobs::drain(&app.state).await.expect("drain"),
+        0,
+        "nothing left"
+    );
+    let now = app.clock.now();
+    let left = app
+        .state
+        .store
+        .purge_sessions(
+            now - app.state.sessions.idle,
+            now - app.state.sessions.absolute,
+        )
+        .await
+        .expect("purge");
+    assert_eq!(left, 0, "the job already removed both idle sessions");
+    assert_eq!(
+        fresh.get("/").await.status(),
+        StatusCode::OK,
+        "a live session survives the purge"
+    );
+    // Ten minutes later the next period queues the purge again.
+    app.clock.advance(time::Duration::minutes(10));
+    jobs::enqueue_periodic(&app.state).await.expect("enqueue");
+    assert_eq!(jobs::drain(&app.state).await.expect("drain"), 1);
+}
