@@ -37,7 +37,7 @@ pub async fn create(
     store
         .region(&input.region)
         .await?
-        .ok_or_else(|| unknown_region())?;
+        .ok_or_else(unknown_region)?;
     let org = Org {
         id: OrgId::new(),
         name: input.name,
@@ -73,7 +73,7 @@ pub async fn update(
     store
         .region(&input.region)
         .await?
-        .ok_or_else(|| unknown_region())?;
+        .ok_or_else(unknown_region)?;
     store.update_org(id, &input, version, now).await?;
     store.org(id).await?.ok_or(Error::NotFound)
 }
