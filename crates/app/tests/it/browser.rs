@@ -34,22 +34,32 @@ pub async fn phone_browser() -> Option<Browser> {
 }
 
 pub async fn browser(width: u32, height: u32) -> Option<Browser> {
-    let present = std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
+    let present =
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
     if !present {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true but {CHROMEDRIVER} or {CHROMIUM} is missing: install chromium and chromium-driver");
+            panic!(
+                "CI=true but {CHROMEDRIVER} or {CHROMIUM} is missing: install chromium and chromium-driver"
+            );
         }
-        eprintln!("NOTICE: skipping browser test: install Debian's chromium and chromium-driver to run it");
+        eprintln!(
+            "NOTICE: skipping browser test: install Debian's chromium and chromium-driver to run it"
+        );
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let driver = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let profile = std::env::temp_dir().join(format!("wushe-chrome-{}", uuid::Uuid::now_v7().simple()));
+    let profile =
+        std::env::temp_dir().join(format!("wushe-chrome-{}", uuid::Uuid::now_v7().simple()));
     let caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -69,7 +79,11 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let started = Instant::now();
     let client = loop {
-        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(c) => break c,
             Err(e) if started.elapsed() < Duration::from_secs(20) => {
                 let _ = e;
@@ -78,7 +92,11 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
             Err(e) => panic!("cannot start a browser session: {e}"),
         }
     };
-    Some(Browser { client, driver, profile })
+    Some(Browser {
+        client,
+        driver,
+        profile,
+    })
 }
 
 /// Save a screenshot under target/screenshots for people to look at.
@@ -94,7 +112,10 @@ pub async fn screenshot(b: &Browser, name: &str) {
 pub async fn scrolls_sideways(b: &Browser) -> bool {
     let v = b
         .client
-        .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
         .await
         .expect("script");
     v.as_bool().unwrap_or(true)
@@ -102,29 +123,78 @@ pub async fn scrolls_sideways(b: &Browser) -> bool {
 
 #[tokio::test]
 async fn a_social_worker_logs_in_on_a_phone_and_sees_the_home_page() {
-    let Some(b) = phone_browser().await else { return };
+    let Some(b) = phone_browser().await else {
+        return;
+    };
     let app = TestApp::spawn().await;
     let (name, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
     let c = &b.client;
     c.goto(&format!("{}/", app.url)).await.expect("open");
-    assert!(c.current_url().await.expect("url").path().starts_with("/login"));
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .starts_with("/login")
+    );
     screenshot(&b, "login-phone").await;
-    assert!(!scrolls_sideways(&b).await, "the login page scrolls sideways on a phone");
-    c.find(Locator::Id("username")).await.expect("username").send_keys(&name).await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
-    c.find(Locator::Css("button.primary")).await.expect("submit").click().await.expect("click");
-    c.wait().for_element(Locator::Id("grants-h")).await.expect("the home page after login");
-    let h1 = c.find(Locator::Css("h1")).await.expect("heading").text().await.expect("text");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the login page scrolls sideways on a phone"
+    );
+    c.find(Locator::Id("username"))
+        .await
+        .expect("username")
+        .send_keys(&name)
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    c.find(Locator::Css("button.primary"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Id("grants-h"))
+        .await
+        .expect("the home page after login");
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .expect("heading")
+        .text()
+        .await
+        .expect("text");
     assert!(h1.contains("测试 社工"), "{h1}");
     assert_eq!(c.current_url().await.expect("url").path(), "/");
-    let nav = c.find(Locator::Css("nav.nav")).await.expect("nav").text().await.expect("text");
+    let nav = c
+        .find(Locator::Css("nav.nav"))
+        .await
+        .expect("nav")
+        .text()
+        .await
+        .expect("text");
     assert!(nav.contains("机构名录") && nav.contains("地区"), "{nav}");
-    assert!(!scrolls_sideways(&b).await, "the home page scrolls sideways on a phone");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the home page scrolls sideways on a phone"
+    );
     screenshot(&b, "home-phone").await;
     c.goto(&format!("{}/orgs", app.url)).await.expect("orgs");
-    assert!(!scrolls_sideways(&b).await, "the directory scrolls sideways on a phone");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the directory scrolls sideways on a phone"
+    );
     screenshot(&b, "orgs-phone").await;
-    c.goto(&format!("{}/places/310101020", app.url)).await.expect("places");
+    c.goto(&format!("{}/places/310101020", app.url))
+        .await
+        .expect("places");
     screenshot(&b, "places-phone").await;
     b.client.clone().close().await.expect("close");
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wushe_core::store::{RegionStore, UserStore};
 use wushe_core::regions::RegionCode;
+use wushe_core::store::{RegionStore, UserStore};
 use wushe_store::SqlStore;
 
 fn wushe() -> Command {
@@ -26,7 +26,10 @@ fn temp_dir() -> PathBuf {
 }
 
 fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into())
+        .collect();
     v.sort();
     v
 }
@@ -43,10 +46,17 @@ fn an_unknown_database_scheme_exits_2_and_creates_nothing() {
         .expect("run wushe");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("postgre") && err.contains("sqlite://"), "{err}");
+    assert!(
+        err.contains("postgre") && err.contains("sqlite://"),
+        "{err}"
+    );
     assert!(entries(&dir).is_empty(), "created {:?}", entries(&dir));
     // The same with the default data dir relative to the working directory.
-    let out = wushe().current_dir(&dir).env("WUSHE_DATABASE_URL", "mysql://x").output().expect("run wushe");
+    let out = wushe()
+        .current_dir(&dir)
+        .env("WUSHE_DATABASE_URL", "mysql://x")
+        .output()
+        .expect("run wushe");
     assert_eq!(out.status.code(), Some(2));
     assert!(entries(&dir).is_empty());
     let _ = std::fs::remove_dir_all(&dir);
@@ -54,13 +64,23 @@ fn an_unknown_database_scheme_exits_2_and_creates_nothing() {
 
 #[test]
 fn every_subcommand_explains_itself_in_english() {
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["demo", "--help"], vec!["migrate", "--help"], vec!["user", "add", "--help"], vec!["regions", "import", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["migrate", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["regions", "import", "--help"],
+    ] {
         let out = wushe().args(&args).output().expect("run wushe");
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("Usage:"), "{args:?}: {text}");
     }
-    let out = wushe().args(["regions", "import", "--help"]).output().expect("run");
+    let out = wushe()
+        .args(["regions", "import", "--help"])
+        .output()
+        .expect("run");
     assert!(String::from_utf8_lossy(&out.stdout).contains("code,name,parent_code,level"));
 }
 
@@ -71,24 +91,66 @@ async fn a_region_file_with_bad_lines_is_reported_line_by_line_and_nothing_is_wr
     let dir = temp_dir();
     let bad = "code,name,parent_code,level\n31,上海市,,province\n3101,市辖区,32,city\n310101,黄浦区,3101,district\n31010102,x,310101,street\n";
     std::fs::write(dir.join("bad.csv"), bad).expect("write");
-    let out = wushe().current_dir(&dir).args(["regions", "import", "bad.csv"]).output().expect("run");
+    let out = wushe()
+        .current_dir(&dir)
+        .args(["regions", "import", "bad.csv"])
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.csv:3:") && err.contains("does not start with its parent code"), "{err}");
-    assert!(err.contains("bad.csv:5:") && err.contains("9 digits"), "{err}");
+    assert!(
+        err.contains("bad.csv:3:") && err.contains("does not start with its parent code"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.csv:5:") && err.contains("9 digits"),
+        "{err}"
+    );
     assert!(err.contains("nothing was imported"), "{err}");
-    let store = SqlStore::open(&format!("sqlite://{}", dir.join("data/wushe.db").display()), true).await.expect("open");
-    assert!(store.region_index().await.expect("index").is_empty(), "a rejected file wrote rows");
+    let store = SqlStore::open(
+        &format!("sqlite://{}", dir.join("data/wushe.db").display()),
+        true,
+    )
+    .await
+    .expect("open");
+    assert!(
+        store.region_index().await.expect("index").is_empty(),
+        "a rejected file wrote rows"
+    );
     store.close().await;
 
     std::fs::write(dir.join("good.csv"), GOOD).expect("write");
-    let out = wushe().current_dir(&dir).args(["regions", "import", "good.csv"]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = wushe()
+        .current_dir(&dir)
+        .args(["regions", "import", "good.csv"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("5 places added or changed"));
-    let again = wushe().current_dir(&dir).args(["regions", "import", "good.csv"]).output().expect("run");
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 places added or changed"), "import is idempotent");
-    let store = SqlStore::open(&format!("sqlite://{}", dir.join("data/wushe.db").display()), true).await.expect("open");
-    let city = store.region(&RegionCode::parse("3101").expect("code")).await.expect("read").expect("city");
+    let again = wushe()
+        .current_dir(&dir)
+        .args(["regions", "import", "good.csv"])
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 places added or changed"),
+        "import is idempotent"
+    );
+    let store = SqlStore::open(
+        &format!("sqlite://{}", dir.join("data/wushe.db").display()),
+        true,
+    )
+    .await
+    .expect("open");
+    let city = store
+        .region(&RegionCode::parse("3101").expect("code"))
+        .await
+        .expect("read")
+        .expect("city");
     assert_eq!(city.display_name, "上海市");
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -98,24 +160,67 @@ async fn a_region_file_with_bad_lines_is_reported_line_by_line_and_nothing_is_wr
 async fn user_add_creates_an_account_and_refuses_a_bad_one() {
     let dir = temp_dir();
     std::fs::write(dir.join("good.csv"), GOOD).expect("write");
-    assert!(wushe().current_dir(&dir).args(["regions", "import", "good.csv"]).status().expect("run").success());
+    assert!(
+        wushe()
+            .current_dir(&dir)
+            .args(["regions", "import", "good.csv"])
+            .status()
+            .expect("run")
+            .success()
+    );
     let out = wushe()
         .current_dir(&dir)
         .env("WUSHE_NEW_PASSWORD", "a-long-enough-password")
-        .args(["user", "add", "wang.li", "--role", "admin", "--region", "310101020", "--name", "王丽"])
+        .args([
+            "user",
+            "add",
+            "wang.li",
+            "--role",
+            "admin",
+            "--region",
+            "310101020",
+            "--name",
+            "王丽",
+        ])
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = wushe()
         .current_dir(&dir)
-        .args(["user", "add", "x", "--role", "king", "--region", "310101020", "--password", "short"])
+        .args([
+            "user",
+            "add",
+            "x",
+            "--role",
+            "king",
+            "--region",
+            "310101020",
+            "--password",
+            "short",
+        ])
         .output()
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("username:") && err.contains("password:") && err.contains("role:"), "{err}");
-    let store = SqlStore::open(&format!("sqlite://{}", dir.join("data/wushe.db").display()), true).await.expect("open");
-    let u = store.user_by_name("wang.li").await.expect("read").expect("created");
+    assert!(
+        err.contains("username:") && err.contains("password:") && err.contains("role:"),
+        "{err}"
+    );
+    let store = SqlStore::open(
+        &format!("sqlite://{}", dir.join("data/wushe.db").display()),
+        true,
+    )
+    .await
+    .expect("open");
+    let u = store
+        .user_by_name("wang.li")
+        .await
+        .expect("read")
+        .expect("created");
     assert_eq!(u.display_name, "王丽");
     assert_eq!(store.grants(u.id).await.expect("grants").len(), 1);
     assert!(store.user_by_name("x").await.expect("read").is_none());
@@ -124,7 +229,11 @@ async fn user_add_creates_an_account_and_refuses_a_bad_one() {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Kills the child process when dropped, so a failing test leaves nothing running.
@@ -171,12 +280,24 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
     }
     let url = url.expect("the demo printed its URL");
     assert_eq!(url, format!("http://127.0.0.1:{port}"));
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
     let password = password.expect("printed password");
     assert_eq!(accounts.len(), 9, "one account per role: {accounts:?}");
     for name in &accounts {
-        let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        let login = http.get(format!("{url}/login")).send().await.expect("login page");
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let login = http
+            .get(format!("{url}/login"))
+            .send()
+            .await
+            .expect("login page");
         let csrf = login
             .headers()
             .get_all("set-cookie")
@@ -185,7 +306,12 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
             .find_map(|c| c.strip_prefix("wushe_csrf="))
             .map(|c| c.split(';').next().unwrap_or("").to_string())
             .expect("csrf cookie");
-        let body = serde_urlencoded::to_string([("_csrf", csrf.as_str()), ("username", name), ("password", &password)]).expect("form");
+        let body = serde_urlencoded::to_string([
+            ("_csrf", csrf.as_str()),
+            ("username", name),
+            ("password", &password),
+        ])
+        .expect("form");
         let res = http
             .post(format!("{url}/login"))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -193,13 +319,30 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
             .send()
             .await
             .expect("login");
-        assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "{name} could not log in");
-        let home = http.get(format!("{url}/")).send().await.expect("home").text().await.expect("body");
-        assert!(home.contains("演示"), "the demo banner is missing for {name}");
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "{name} could not log in"
+        );
+        let home = http
+            .get(format!("{url}/"))
+            .send()
+            .await
+            .expect("home")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            home.contains("演示"),
+            "the demo banner is missing for {name}"
+        );
     }
     drop(child);
     let files = entries(&dir.join("d"));
     assert!(files.iter().any(|f| f == "demo.db"), "{files:?}");
-    assert!(!files.iter().any(|f| f.starts_with("wushe.db")), "the demo touched wushe.db: {files:?}");
+    assert!(
+        !files.iter().any(|f| f.starts_with("wushe.db")),
+        "the demo touched wushe.db: {files:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
