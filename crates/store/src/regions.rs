@@ -123,6 +123,15 @@ impl RegionStore for SqlStore {
         };
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            // Serialise inserts under one parent before counting its children. This no-op
+            // write takes SQLite's write lock up front (reading first and writing later fails
+            // with "database is locked" when another insert runs) and locks the parent row
+            // on PostgreSQL (else two inserts count the same number and collide on the code).
+            sqlx::query("UPDATE regions SET parent_code = parent_code WHERE code = $1")
+                .bind(&place.parent.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions WHERE parent_code = $1 AND level = $2")
                 .bind(&place.parent.0)
                 .bind(place.level.as_str())
