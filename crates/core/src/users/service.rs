@@ -74,6 +74,10 @@ pub async fn get(store: &dyn Store, actor: &Actor, id: UserId) -> Result<(User, 
 
 /// Check a form and return the account to create (without hashing the password).
 pub fn parse_new_user(actor: Option<&Actor>, form: &NewUserForm) -> Result<NewUser> {
+    // Someone who may not create accounts is told so, not shown the form's field rules.
+    if let Some(actor) = actor {
+        actor.require(Permission::ManageUsers)?;
+    }
     let mut e = FieldErrors::default();
     let username = e.take(parse_username(&form.username));
     let display_name = e.take(text::required("display_name", &form.display_name, 40));
@@ -115,6 +119,7 @@ pub async fn create(
             .region(&g.region)
             .await?
             .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
+        check_org_exists(store, g).await?;
     }
     store.insert_user(user, password_hash, now).await
 }
@@ -130,6 +135,7 @@ pub async fn add_grant(
     if target.id == actor.user_id {
         return Err(Error::Forbidden);
     }
+    actor.require(Permission::ManageUsers)?;
     let mut e = FieldErrors::default();
     let role = e.take(parse_role(&form.role));
     let region = e.take(RegionCode::parse(&form.region));
@@ -144,7 +150,20 @@ pub async fn add_grant(
         .region(&grant.region)
         .await?
         .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
+    check_org_exists(store, &grant).await?;
     store.insert_grant(user, &grant, actor.user_id, now).await
+}
+
+/// A grant's organisation must exist (otherwise the insert would fail on the foreign key).
+async fn check_org_exists(store: &dyn Store, grant: &Grant) -> Result<()> {
+    match grant.org {
+        Some(org) if store.org(org).await?.is_none() => Err(Error::invalid(
+            "org",
+            "没有这个机构",
+            "No such organisation",
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub async fn revoke_grant(

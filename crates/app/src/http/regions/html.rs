@@ -107,12 +107,18 @@ pub async fn search(
 ) -> Result<Response, HttpError> {
     let lang = page.lang;
     let mut p = page_for(s.store.as_ref(), &a, page, None).await?;
-    match field_errors(service::find(s.store.as_ref(), &a, &q.q).await)? {
-        Ok(found) => p.children = found,
-        Err(e) => p.errors = FormErrors::new(e, lang),
-    }
+    let status = match field_errors(service::find(s.store.as_ref(), &a, &q.q).await)? {
+        Ok(found) => {
+            p.children = found;
+            StatusCode::OK
+        }
+        Err(e) => {
+            p.errors = FormErrors::new(e, lang);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
     p.query = q.q;
-    render(StatusCode::OK, &p)
+    render(status, &p)
 }
 
 #[derive(Deserialize)]
