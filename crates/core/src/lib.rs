@@ -12,6 +12,7 @@ pub mod orgs;
 pub mod regions;
 pub mod store;
 pub mod text;
+pub mod tokens;
 pub mod users;
 
 pub use actor::{Actor, Grant, Permission, Role};

@@ -8,10 +8,11 @@ use time::OffsetDateTime;
 
 use crate::actor::Grant;
 use crate::error::Result;
-use crate::ids::{GrantId, JobId, OrgId, UserId};
+use crate::ids::{GrantId, JobId, OrgId, TokenId, UserId};
 use crate::jobs::{Job, NewJob};
 use crate::orgs::{Org, OrgFilter, OrgInput};
 use crate::regions::{Level, NewPlace, Region, RegionCode};
+use crate::tokens::ApiToken;
 use crate::users::{NewUser, Session, StoredGrant, User};
 
 #[async_trait]
@@ -106,6 +107,18 @@ pub trait JobStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn insert_token(&self, token: &ApiToken, secret_hash: &str) -> Result<()>;
+    /// The token with this secret hash, whatever its state (the caller checks it is live).
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
+    async fn tokens_of(&self, user: UserId) -> Result<Vec<ApiToken>>;
+    /// Revoke a token of `user`; `false` if there is no such live token of theirs.
+    async fn revoke_token(&self, user: UserId, id: TokenId, now: OffsetDateTime) -> Result<bool>;
+    /// Record use, at most once a minute per token.
+    async fn touch_token(&self, id: TokenId, now: OffsetDateTime) -> Result<()>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// A cheap round trip to the database.
     async fn ping(&self) -> Result<()>;
@@ -113,8 +126,11 @@ pub trait HealthStore: Send + Sync {
 
 /// Everything the domain needs from storage.
 pub trait Store:
-    RegionStore + OrgStore + UserStore + SessionStore + JobStore + HealthStore
+    RegionStore + OrgStore + UserStore + SessionStore + TokenStore + JobStore + HealthStore
 {
 }
 
-impl<T: RegionStore + OrgStore + UserStore + SessionStore + JobStore + HealthStore> Store for T {}
+impl<T: RegionStore + OrgStore + UserStore + SessionStore + TokenStore + JobStore + HealthStore>
+    Store for T
+{
+}

@@ -10,6 +10,7 @@ mod jobs;
 mod migrations;
 mod orgs;
 mod regions;
+mod tokens;
 mod users;
 
 use time::OffsetDateTime;

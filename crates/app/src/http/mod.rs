@@ -12,6 +12,7 @@ pub mod page;
 pub mod regions;
 pub mod security;
 pub mod session;
+pub mod tokens;
 pub mod users;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(regions::router())
         .merge(orgs::router())
         .merge(users::router())
+        .merge(tokens::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))

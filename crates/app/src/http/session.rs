@@ -11,6 +11,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use wushe_core::Actor;
 use wushe_core::ids::UserId;
+use wushe_core::tokens::service as tokens;
 use wushe_core::users::{Session, service as users};
 
 use crate::AppState;
@@ -82,12 +83,43 @@ pub async fn start(state: &AppState, user: UserId) -> Result<String, HttpError> 
     Ok(token)
 }
 
-/// Load the actor of a live session into the request extensions (if there is one).
+/// Marks a request authenticated by a bearer token: no cookie is involved, so no CSRF check.
+#[derive(Clone, Copy)]
+pub struct BearerAuth;
+
+/// Load the actor of a bearer token or a live session into the request extensions.
+/// A bearer token that is present but not valid is refused outright (never a fallback).
 pub async fn load_actor(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, HttpError> {
+    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
+        let secret = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or("");
+        if !tokens::looks_like_token(secret) {
+            return Err(HttpError::Unauthenticated);
+        }
+        let now = state.clock.now();
+        let token = state
+            .store
+            .token_by_hash(&tokens::hash_secret(secret))
+            .await?;
+        let Some(token) = token.filter(|t| t.is_live(now)) else {
+            return Err(HttpError::Unauthenticated);
+        };
+        let Some(actor) = users::load_actor(state.store.as_ref(), token.user_id).await? else {
+            return Err(HttpError::Unauthenticated);
+        };
+        state.store.touch_token(token.id, now).await?;
+        req.extensions_mut().insert(actor);
+        req.extensions_mut().insert(BearerAuth);
+        return Ok(next.run(req).await);
+    }
     if let Some(token) = cookie(req.headers(), session_cookie_name(&state)) {
         let hash = token_hash(&token);
         if let Some(s) = state.store.session(&hash).await? {

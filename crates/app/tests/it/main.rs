@@ -9,4 +9,5 @@ mod jobs;
 mod orgs;
 mod places;
 mod shell;
+mod tokens;
 mod users;

@@ -1,0 +1,91 @@
+//! SQL for personal API tokens.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use wushe_core::Result;
+use wushe_core::ids::{TokenId, UserId};
+use wushe_core::store::TokenStore;
+use wushe_core::tokens::ApiToken;
+
+use crate::{SqlStore, at, db_err, ms, on_pool};
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: Uuid,
+    user_id: Uuid,
+    name: String,
+    hint: String,
+    created_at: i64,
+    expires_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> Self {
+        ApiToken {
+            id: TokenId(r.id),
+            user_id: UserId(r.user_id),
+            name: r.name,
+            hint: r.hint,
+            created_at: at(r.created_at),
+            expires_at: at(r.expires_at),
+            last_used_at: r.last_used_at.map(at),
+            revoked_at: r.revoked_at.map(at),
+        }
+    }
+}
+
+const COLS: &str = "id, user_id, name, hint, created_at, expires_at, last_used_at, revoked_at";
+
+#[async_trait]
+impl TokenStore for SqlStore {
+    async fn insert_token(&self, t: &ApiToken, secret_hash: &str) -> Result<()> {
+        on_pool!(&self.db, p => sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, name, hint, secret_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(t.id.0).bind(t.user_id.0).bind(&t.name).bind(&t.hint).bind(secret_hash)
+        .bind(ms(t.created_at)).bind(ms(t.expires_at))
+        .execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
+        let sql = format!("SELECT {COLS} FROM api_tokens WHERE secret_hash = $1");
+        let row: Option<TokenRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(secret_hash).fetch_optional(p).await)
+            .map_err(db_err)?;
+        Ok(row.map(ApiToken::from))
+    }
+
+    async fn tokens_of(&self, user: UserId) -> Result<Vec<ApiToken>> {
+        let sql = format!(
+            "SELECT {COLS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        );
+        let rows: Vec<TokenRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(user.0).fetch_all(p).await)
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(ApiToken::from).collect())
+    }
+
+    async fn revoke_token(&self, user: UserId, id: TokenId, now: OffsetDateTime) -> Result<bool> {
+        let n = on_pool!(&self.db, p => sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL"
+        ).bind(ms(now)).bind(id.0).bind(user.0).execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    async fn touch_token(&self, id: TokenId, now: OffsetDateTime) -> Result<()> {
+        on_pool!(&self.db, p => sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)"
+        ).bind(ms(now)).bind(id.0).bind(ms(now) - 60_000).execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
