@@ -116,11 +116,6 @@ impl RegionStore for SqlStore {
     }
 
     async fn insert_place(&self, place: &NewPlace, display_name: &str) -> Result<Region> {
-        let (letter, width) = if place.level == Level::Grid {
-            ("G", 2)
-        } else {
-            ("B", 3)
-        };
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
             // Serialise inserts under one parent before counting its children. This no-op
@@ -138,7 +133,14 @@ impl RegionStore for SqlStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            let code = format!("{}{letter}{:0width$}", place.parent.0, n + 1);
+            let Some(code) = place.parent.child_code(place.level, n + 1) else {
+                return Err(Error::invalid(
+                    "parent",
+                    "这里已放不下更多网格或楼栋（网格最多99个，楼栋最多999个）",
+                    "No room for more here (at most 99 grids and 999 buildings per place)",
+                ));
+            };
+            let code = code.0;
             sqlx::query("INSERT INTO regions (code, name, display_name, parent_code, level) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&code)
                 .bind(&place.name)

@@ -1574,3 +1574,32 @@ fn the_database_name_is_replaced_in_a_postgres_url() {
     );
     assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
 }
+
+#[tokio::test]
+async fn postgres_honours_sslmode_in_the_url() {
+    let Some(admin_url) = postgres_url() else {
+        eprintln!(
+            "NOTICE: WUSHE_TEST_POSTGRES_URL is not set; sslmode is checked on PostgreSQL only"
+        );
+        return;
+    };
+    let f = postgres(admin_url.clone()).await;
+    let Cleanup::Pg { name, .. } = &f._cleanup else {
+        panic!("a PostgreSQL fixture")
+    };
+    let url = with_database(&admin_url, name);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    // The test server speaks plain TCP: `require` must fail rather than go on without TLS,
+    // while `prefer` falls back and works.
+    let err = SqlStore::open(&format!("{url}{sep}sslmode=require"), true)
+        .await
+        .expect_err("sslmode=require against a server without TLS must fail");
+    // Built with TLS, the client asks for it and the server says no; built without, sqlx
+    // would answer "built without TLS support" instead.
+    assert!(err.contains("server does not support TLS"), "{err}");
+    let store = SqlStore::open(&format!("{url}{sep}sslmode=prefer"), true)
+        .await
+        .expect("prefer falls back to plain TCP");
+    store.ping().await.expect("ping");
+    store.close().await;
+}

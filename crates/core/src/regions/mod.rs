@@ -15,14 +15,12 @@ use crate::error::FieldError;
 pub struct RegionCode(pub String);
 
 impl RegionCode {
-    /// Digits first, then only digits and the letters G and B; 2 to 40 characters.
+    /// An official code (2, 4, 6, 9 or 12 digits), optionally followed by a grid segment
+    /// `G` + 2 digits and then a building segment `B` + 3 digits. Fixed-width segments keep
+    /// "inside a region" a plain prefix test: `…G10` can never be a prefix of another grid.
     pub fn parse(raw: &str) -> Result<RegionCode, FieldError> {
         let s = raw.trim();
-        let ok = (2..=40).contains(&s.len())
-            && s.chars().take(2).all(|c| c.is_ascii_digit())
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || c == 'G' || c == 'B');
-        if ok {
+        if well_formed(s) {
             Ok(RegionCode(s.to_string()))
         } else {
             Err(FieldError {
@@ -34,6 +32,17 @@ impl RegionCode {
         }
     }
 
+    /// The code of the `n`-th (from 1) grid or building directly below this place, or `None`
+    /// when the parent is full (99 grids, 999 buildings) or `level` is not grid or building.
+    pub fn child_code(&self, level: Level, n: i64) -> Option<RegionCode> {
+        let code = match level {
+            Level::Grid if (1..=99).contains(&n) => format!("{}G{n:02}", self.0),
+            Level::Building if (1..=999).contains(&n) => format!("{}B{n:03}", self.0),
+            _ => return None,
+        };
+        well_formed(&code).then_some(RegionCode(code))
+    }
+
     /// Is `other` this region or inside it?
     pub fn covers(&self, other: &RegionCode) -> bool {
         other.0.starts_with(&self.0)
@@ -42,6 +51,29 @@ impl RegionCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+fn well_formed(s: &str) -> bool {
+    let official = s.find(['G', 'B']).unwrap_or(s.len());
+    let (digits, mut rest) = s.split_at(official);
+    if ![2, 4, 6, 9, 12].contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let segment = |rest: &str, letter: char, width: usize| -> Option<usize> {
+        let tail = rest.strip_prefix(letter)?;
+        (tail.len() >= width && tail.as_bytes()[..width].iter().all(u8::is_ascii_digit))
+            .then_some(1 + width)
+    };
+    if !rest.is_empty() && digits.len() != 12 {
+        return false;
+    }
+    if let Some(n) = segment(rest, 'G', 2) {
+        rest = &rest[n..];
+    }
+    if let Some(n) = segment(rest, 'B', 3) {
+        rest = &rest[n..];
+    }
+    rest.is_empty()
 }
 
 impl std::fmt::Display for RegionCode {
@@ -171,8 +203,48 @@ mod tests {
     }
 
     #[test]
+    fn grid_and_building_codes_have_fixed_width_and_a_capacity() {
+        let community = RegionCode::parse("310101020001").expect("community");
+        let grid = community.child_code(Level::Grid, 10).expect("grid 10");
+        assert_eq!(grid.0, "310101020001G10");
+        assert_eq!(
+            community.child_code(Level::Grid, 100),
+            None,
+            "a community holds at most 99 grids"
+        );
+        let building = grid.child_code(Level::Building, 7).expect("building");
+        assert_eq!(building.0, "310101020001G10B007");
+        assert_eq!(grid.child_code(Level::Building, 1000), None);
+        assert_eq!(
+            building.child_code(Level::Grid, 1),
+            None,
+            "no grid below a building"
+        );
+        assert!(
+            RegionCode::parse("310101020001G100").is_err(),
+            "so …G10 is never a prefix of another grid"
+        );
+    }
+
+    #[test]
     fn codes_refuse_letters_and_wildcards() {
-        for bad in ["", "3", "31%", "31_", "abc", "31 01", "G1"] {
+        for bad in [
+            "",
+            "3",
+            "31%",
+            "31_",
+            "abc",
+            "31 01",
+            "G1",
+            "310",
+            "3101010200",
+            "310101020G01",
+            "310101020001G1",
+            "310101020001G100",
+            "310101020001B01",
+            "310101020001B001G01",
+            "310101020001X01",
+        ] {
             assert!(RegionCode::parse(bad).is_err(), "{bad}");
         }
     }
