@@ -9,15 +9,23 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::Backend;
 
 /// Every migration, in order: (version, file name without extension, SQLite text, PostgreSQL text).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        3,
+        "0003_login_defences",
+        include_str!("../migrations/sqlite/0003_login_defences.sql"),
+        include_str!("../migrations/postgres/0003_login_defences.sql"),
+    ),
+];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
-pub const MIGRATION_NAMES: &[&str] = &["0001_foundation"];
+pub const MIGRATION_NAMES: &[&str] = &["0001_foundation", "0003_login_defences"];
 
 /// The migrator for one backend.
 pub fn migrator_for(backend: Backend) -> Migrator {
@@ -77,7 +85,11 @@ mod tests {
             assert!(pair[0].0 < pair[1].0, "versions increase");
         }
         for m in MIGRATIONS {
-            assert!(m.1.starts_with(&format!("{:04}_", m.0)), "{} is named after its version", m.1);
+            assert!(
+                m.1.starts_with(&format!("{:04}_", m.0)),
+                "{} is named after its version",
+                m.1
+            );
         }
     }
 }

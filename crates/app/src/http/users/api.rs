@@ -91,7 +91,7 @@ pub(super) async fn create_user(
     a: &wushe_core::Actor,
     form: NewUserForm,
 ) -> wushe_core::Result<UserId> {
-    let new = service::parse_new_user(Some(a), &form)?;
+    let new = service::parse_new_user(Some(a), &form, &s.config.password_rules())?;
     let pw = form.password;
     let hash = hashing(s, move || password::hash(&pw))
         .await
