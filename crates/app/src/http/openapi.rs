@@ -13,6 +13,7 @@ use crate::http::{auth, orgs, regions, users};
         regions::roots, regions::place, regions::children, regions::search, regions::add_child,
         orgs::list, orgs::get_one, orgs::create, orgs::update,
         users::list, users::get_one, users::create, users::add_grant, users::revoke_grant,
+        users::disable, users::enable, users::unlock,
     ),
     tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"))
 )]

@@ -126,7 +126,10 @@ impl LoginPolicy {
     pub fn gate(&self, now: OffsetDateTime, s: &LoginState) -> Gate {
         if s.address_failures >= self.throttle_after {
             let oldest = s.oldest_address_failure.unwrap_or(now);
-            let retry_after = (oldest + self.address_window - now).max(Duration::seconds(1));
+            let left = oldest + self.address_window - now;
+            // Whole seconds, rounded up: a client that waits that long is let through.
+            let up = i64::from(left.subsec_nanoseconds() > 0);
+            let retry_after = Duration::seconds((left.whole_seconds() + up).max(1));
             return Gate::Throttled { retry_after };
         }
         match (s.locked_here_until, s.locked_everywhere_until) {

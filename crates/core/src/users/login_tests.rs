@@ -80,7 +80,15 @@ fn thirty_failures_from_one_address_throttle_it_until_the_oldest_leaves_the_wind
             retry_after: Duration::minutes(6)
         }
     );
-    c.advance(Duration::minutes(6));
+    c.advance(Duration::milliseconds(5 * 60_000 + 58_500));
+    assert_eq!(
+        P.gate(c.now(), &state),
+        Gate::Throttled {
+            retry_after: Duration::seconds(2)
+        },
+        "rounded up to whole seconds"
+    );
+    c.advance(Duration::seconds(2));
     assert_eq!(
         P.gate(c.now(), &state),
         Gate::Throttled {

@@ -13,21 +13,31 @@ pub const M_COST: u32 = 19 * 1024;
 pub const T_COST: u32 = 2;
 pub const P_COST: u32 = 1;
 
-fn hasher() -> Result<Argon2<'static>, crate::Error> {
-    let params = Params::new(M_COST, T_COST, P_COST, None).map_err(crate::Error::internal)?;
+fn argon2id(m_cost: u32, t_cost: u32, p_cost: u32) -> Result<Argon2<'static>, crate::Error> {
+    let params = Params::new(m_cost, t_cost, p_cost, None).map_err(crate::Error::internal)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+fn hasher() -> Result<Argon2<'static>, crate::Error> {
+    argon2id(M_COST, T_COST, P_COST)
 }
 
 /// Hash a password with a fresh random salt and the current parameters.
 pub fn hash(password: &str) -> Result<String, crate::Error> {
-    hash_with(password, &hasher()?)
+    hash_with_cost(password, M_COST, T_COST, P_COST)
 }
 
-/// Hash with given parameters (tests make old-style hashes with this).
-pub fn hash_with(password: &str, argon: &Argon2<'_>) -> Result<String, crate::Error> {
+/// Hash with other Argon2id costs (memory in KiB, passes, lanes): tests make old-style hashes
+/// with this; production code uses [`hash`].
+pub fn hash_with_cost(
+    password: &str,
+    m_cost: u32,
+    t_cost: u32,
+    p_cost: u32,
+) -> Result<String, crate::Error> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(crate::Error::internal)?;
-    argon
+    argon2id(m_cost, t_cost, p_cost)?
         .hash_password_with_salt(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(crate::Error::internal)
@@ -68,6 +78,16 @@ pub fn needs_rehash(stored: &str) -> bool {
     !current
 }
 
+/// Verify, and when the password is right but its hash is not current, hash it again with the
+/// current parameters: `(right, upgraded hash)`.
+pub fn verify_and_upgrade(password: &str, stored: &str) -> (bool, Option<String>) {
+    if !verify(password, stored) {
+        return (false, None);
+    }
+    let upgraded = needs_rehash(stored).then(|| hash(password).ok()).flatten();
+    (true, upgraded)
+}
+
 /// A hash of a password nobody has, verified against when the user name is unknown, so an
 /// unknown name costs the same time as a known one.
 pub fn decoy_hash() -> &'static str {
@@ -78,14 +98,6 @@ pub fn decoy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn weak() -> Argon2<'static> {
-        Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(4096, 1, 1, None).expect("params"),
-        )
-    }
 
     #[test]
     fn a_hash_verifies_only_its_password() {
@@ -104,9 +116,18 @@ mod tests {
 
     #[test]
     fn a_hash_with_weaker_parameters_verifies_and_must_be_upgraded() {
-        let h = hash_with("correct horse battery", &weak()).expect("hash");
+        let h = hash_with_cost("correct horse battery", 4096, 1, 1).expect("hash");
         assert!(verify("correct horse battery", &h));
         assert!(needs_rehash(&h));
+        assert_eq!(verify_and_upgrade("wrong horse battery", &h), (false, None));
+        let (ok, upgraded) = verify_and_upgrade("correct horse battery", &h);
+        let upgraded = upgraded.expect("an upgraded hash");
+        assert!(ok && !needs_rehash(&upgraded) && verify("correct horse battery", &upgraded));
+        let current = hash("correct horse battery").expect("hash");
+        assert_eq!(
+            verify_and_upgrade("correct horse battery", &current),
+            (true, None)
+        );
     }
 
     #[test]
