@@ -258,9 +258,48 @@ async fn only_an_admin_of_the_users_region_may_disable_and_never_themselves() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "not yourself");
     let res = admin.post_json(&path(district_admin), &json!({})).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND, "outside the street");
-    let mut foreign = app.login_as(Role::Admin, XUHUI).await;
-    let res = foreign.post_json(&path(worker), &json!({})).await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let (_, over_the_road) = app
+        .create_user(Role::SocialWorker, DAPUQIAO_COMMUNITY)
+        .await;
+    let res = admin.post_json(&path(over_the_road), &json!({})).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "a sibling street's worker"
+    );
+    // Living in the street does not make a district administrator manageable from it.
+    let region = RegionCode::parse(QIAOYI).expect("region");
+    let mightier = NewUser {
+        username: "mightier".into(),
+        display_name: "区管理员".into(),
+        region,
+        grants: vec![Grant {
+            role: Role::Admin,
+            region: RegionCode::parse(HUANGPU).expect("region"),
+            org: None,
+        }],
+    };
+    let hash = password::hash(PASSWORD).expect("hash");
+    let mightier = app
+        .state
+        .store
+        .insert_user(&mightier, &hash, OffsetDateTime::now_utc())
+        .await
+        .expect("insert");
+    let res = admin.post_json(&path(mightier), &json!({})).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "holds more than the admin"
+    );
+    for place in [XUHUI, DAPUQIAO] {
+        let mut foreign = app.login_as(Role::Admin, place).await;
+        let res = foreign.post_json(&path(worker), &json!({})).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "admin of {place}");
+    }
+    let mut next_door = app.login_as(Role::SocialWorker, QIAOER).await;
+    let res = next_door.post_json(&path(worker), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "another community");
     let mut colleague = app.login_as(Role::SocialWorker, QIAOYI).await;
     let res = colleague.post_json(&path(worker), &json!({})).await;
     assert_eq!(
