@@ -11,11 +11,14 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use wushe_core::Actor;
 use wushe_core::users::account::{self, PasswordChangeForm};
+use wushe_core::users::login::Refusal;
 use wushe_core::users::{User, password};
 
 use crate::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::{ErrorInfo, HttpError};
 use crate::http::form::{FormErrors, render, see_other};
+use crate::http::login_defence::{Defence, Refused};
 use crate::http::page::Page;
 use crate::http::session::{CurrentActor, SessionHash, hashing};
 
@@ -80,6 +83,7 @@ async fn form(
 async fn change(
     State(s): State<AppState>,
     CurrentActor(a): CurrentActor,
+    ClientIp(ip): ClientIp,
     session: Option<Extension<SessionHash>>,
     page: Page,
     Form(f): Form<PasswordChangeForm>,
@@ -88,15 +92,35 @@ async fn change(
     let user = me(&s, &a).await?;
     let mut errors = account::check_password_change(&user, &s.config.password_rules(), &f);
     if !f.current_password.is_empty() {
-        let stored = s
-            .store
-            .password_hash(user.id)
-            .await?
-            .unwrap_or_else(|| password::decoy_hash().to_string());
-        let current = f.current_password.clone();
-        if !hashing(&s, move || password::verify(&current, &stored)).await? {
-            let (field, zh, en) = account::wrong_current_password();
-            errors.add(field, zh, en);
+        // Guesses at the current password count like failed logins, so a stolen session
+        // cannot be used to find the password by trying.
+        let defence = Defence::new(&s, &user.username, ip);
+        let refused = match defence.gate().await? {
+            Some(why) => Some(why),
+            None => {
+                let stored = s
+                    .store
+                    .password_hash(user.id)
+                    .await?
+                    .unwrap_or_else(|| password::decoy_hash().to_string());
+                let current = f.current_password.clone();
+                if hashing(&s, move || password::verify(&current, &stored)).await? {
+                    None
+                } else {
+                    Some(defence.failed(Some(&user)).await?)
+                }
+            }
+        };
+        match refused {
+            Some(Refused::Login(Refusal::WrongPassword)) => {
+                let (field, zh, en) = account::wrong_current_password();
+                errors.add(field, zh, en);
+            }
+            Some(why) => {
+                let (zh, en) = why.message();
+                errors.add("current_password", zh, en);
+            }
+            None => {}
         }
     }
     if !errors.is_empty() {

@@ -278,3 +278,42 @@ async fn a_successful_login_ends_the_streak_of_failures() {
         "four failures after a success are no lock"
     );
 }
+
+#[tokio::test]
+async fn guesses_at_the_current_password_on_the_change_page_count_as_failed_logins() {
+    let app = TestApp::spawn().await;
+    let (name, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    let mut stolen = app.client();
+    assert_eq!(
+        stolen.login(&name, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let change = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("new_password", "tiger lamp orchard river"),
+            ("new_password_again", "tiger lamp orchard river"),
+        ]
+    };
+    for _ in 0..5 {
+        let res = stolen
+            .post_form("/account/password", &change("a-guess-at-it"))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = stolen
+        .post_form("/account/password", &change(PASSWORD))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "locked: even the right one"
+    );
+    assert!(text(res).await.contains(LOCKED_HERE));
+    let mut c = app.client();
+    assert_eq!(
+        c.login(&name, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the same lock as for logins from this address"
+    );
+}
