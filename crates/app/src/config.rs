@@ -230,6 +230,44 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_and_mlps_mode_come_from_the_file_and_bad_addresses_are_refused() {
+        let dir = std::env::temp_dir().join(format!("wushe-cfg-proxy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"10.0.0.5\", \"::1\"]\nmlps_mode = true\n",
+        )
+        .expect("write");
+        let c = Config::load(&file, Overrides::default(), false).expect("ok");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert_eq!(c.trusted_proxies, vec![ip("10.0.0.5"), ip("::1")]);
+        assert!(c.mlps_mode && c.password_rules().mlps);
+        let cli = Overrides {
+            trusted_proxies: Some(vec!["10.0.0.6".into(), String::new()]),
+            mlps_mode: Some(false),
+            ..Default::default()
+        };
+        let c = Config::load(&file, cli, false).expect("ok");
+        assert_eq!(c.trusted_proxies, vec![ip("10.0.0.6")], "flags win");
+        assert!(!c.mlps_mode);
+        let d = Config::load(
+            Path::new("/nonexistent/wushe.toml"),
+            Overrides::default(),
+            false,
+        )
+        .expect("ok");
+        assert!(
+            d.trusted_proxies.is_empty() && !d.mlps_mode,
+            "off by default"
+        );
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\"]\n").expect("write");
+        let err = Config::load(&file, Overrides::default(), false).expect_err("refused");
+        assert!(err.0.contains("10.0.0.0/8"), "{}", err.0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn passwords_in_urls_are_redacted() {
         assert_eq!(
             redact_url("postgres://u:secret@h/db"),

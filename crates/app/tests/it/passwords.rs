@@ -244,6 +244,11 @@ async fn disabling_a_user_ends_their_sessions_at_once_and_stops_their_login() {
         other.login(&name, PASSWORD).await.status(),
         StatusCode::SEE_OTHER
     );
+    let (_, doc) = admin.get_json("/api/v1/openapi.json").await;
+    for action in ["disable", "enable", "unlock"] {
+        let path = format!("/api/v1/users/{{id}}/{action}");
+        assert!(doc["paths"][&path]["post"].is_object(), "{path} documented");
+    }
 }
 
 #[tokio::test]
