@@ -225,6 +225,15 @@ async fn disabling_a_user_ends_their_sessions_at_once_and_stops_their_login() {
     );
     let (status, me) = worker.get_json("/api/v1/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{me}");
+    let res = admin
+        .post_form(&format!("/users/{worker_id}/enable"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        worker.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "the sessions were deleted, not just suspended: enabling does not revive them"
+    );
 
     let mut other = app.login_as(Role::Volunteer, QIAOYI).await;
     let other_id = other.user_id.expect("id");
