@@ -1,5 +1,6 @@
 //! The web layer: one router for pages and the JSON API under `/api/v1`, with the
-//! middleware every request passes (security headers → error rendering → session → CSRF).
+//! middleware every request passes (security headers → error rendering → session →
+//! password expiry → CSRF).
 
 pub mod account;
 pub mod auth;
