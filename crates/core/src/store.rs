@@ -137,8 +137,8 @@ pub trait LoginStore: Send + Sync {
         &self,
         account_key: &str,
     ) -> Result<Option<OffsetDateTime>>;
-    /// Lift the account-wide lock, forget the account's failures and resolve open alerts about
-    /// `user`, in one transaction.
+    /// Lift every login lock of the account (everywhere and per address), forget its failures
+    /// and resolve the open alerts about `user`, in one transaction.
     async fn unlock_login(
         &self,
         account_key: &str,

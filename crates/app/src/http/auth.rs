@@ -134,8 +134,8 @@ async fn login(
     };
     defence.succeeded(&user, &old_hash, upgraded).await?;
     let token = session::start(&state, user.id).await?;
-    let expired =
-        (state.config.password_rules()).is_expired(user.password_changed_at, state.clock.now());
+    let rules = state.config.password_rules();
+    let expired = rules.is_expired(user.password_changed_at, state.clock.now());
     let to = if expired {
         crate::http::account::PASSWORD_PATH.to_string()
     } else {
