@@ -36,7 +36,7 @@ pub async fn user_add(
         org: String::new(),
     };
     let result = async {
-        let new = users::parse_new_user(None, &form)?;
+        let new = users::parse_new_user(None, &form, &config.password_rules())?;
         let hash = password::hash(pass)?;
         users::create(&store, &new, &hash, time::OffsetDateTime::now_utc()).await
     }

@@ -1,9 +1,11 @@
 //! Configuration: defaults → optional `wushe.toml` → `WUSHE_*` environment and flags.
 //! Secrets never appear in `Debug` output.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use wushe_core::users::rules::PasswordRules;
 use wushe_store::backend_of;
 
 /// Everything wushe needs to start. Passed down as a value; no globals.
@@ -23,6 +25,11 @@ pub struct Config {
     pub run_worker: bool,
     /// Demo mode: banner on every page.
     pub demo: bool,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` name the client; from anyone
+    /// else those headers are ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// MLPS (等保三级) mode: character-class password rules and 90-day rotation.
+    pub mlps_mode: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -39,6 +46,8 @@ impl std::fmt::Debug for Config {
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
             )
             .field("demo", &self.demo)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("mlps_mode", &self.mlps_mode)
             .finish()
     }
 }
@@ -68,6 +77,8 @@ pub struct Overrides {
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
     pub metrics_token: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub mlps_mode: Option<bool>,
 }
 
 impl Overrides {
@@ -80,6 +91,8 @@ impl Overrides {
             session_idle_minutes: over.session_idle_minutes.or(self.session_idle_minutes),
             session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
             metrics_token: over.metrics_token.or(self.metrics_token),
+            trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
+            mlps_mode: over.mlps_mode.or(self.mlps_mode),
         }
     }
 }
@@ -112,6 +125,7 @@ impl Config {
             _ => format!("sqlite://{}", data_dir.join(default_db).display()),
         };
         backend_of(&database_url).map_err(ConfigError)?;
+        let trusted_proxies = parse_proxies(o.trusted_proxies.unwrap_or_default())?;
         let cfg = Config {
             bind: o.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
@@ -122,12 +136,36 @@ impl Config {
             metrics_token: o.metrics_token.filter(|t| !t.is_empty()),
             run_worker: true,
             demo,
+            trusted_proxies,
+            mlps_mode: o.mlps_mode.unwrap_or(false),
         };
         if cfg.session_idle_minutes < 1 || cfg.session_absolute_hours < 1 {
             return Err(ConfigError("session timeouts must be at least 1".into()));
         }
         Ok(cfg)
     }
+
+    /// The password rules of this deployment.
+    pub fn password_rules(&self) -> PasswordRules {
+        PasswordRules {
+            mlps: self.mlps_mode,
+        }
+    }
+}
+
+/// Trusted proxy addresses: plain IPs (empty entries from a trailing comma are skipped).
+fn parse_proxies(raw: Vec<String>) -> Result<Vec<IpAddr>, ConfigError> {
+    raw.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map_err(|_| {
+                ConfigError(format!(
+                    "trusted_proxies: '{s}' is not an IP address (list proxies as plain IPs, e.g. 10.0.0.5)"
+                ))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -188,6 +226,44 @@ mod tests {
             Config::load(&file, Overrides::default(), false).is_err(),
             "unknown keys are refused"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn trusted_proxies_and_mlps_mode_come_from_the_file_and_bad_addresses_are_refused() {
+        let dir = std::env::temp_dir().join(format!("wushe-cfg-proxy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"10.0.0.5\", \"::1\"]\nmlps_mode = true\n",
+        )
+        .expect("write");
+        let c = Config::load(&file, Overrides::default(), false).expect("ok");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert_eq!(c.trusted_proxies, vec![ip("10.0.0.5"), ip("::1")]);
+        assert!(c.mlps_mode && c.password_rules().mlps);
+        let cli = Overrides {
+            trusted_proxies: Some(vec!["10.0.0.6".into(), String::new()]),
+            mlps_mode: Some(false),
+            ..Default::default()
+        };
+        let c = Config::load(&file, cli, false).expect("ok");
+        assert_eq!(c.trusted_proxies, vec![ip("10.0.0.6")], "flags win");
+        assert!(!c.mlps_mode);
+        let d = Config::load(
+            Path::new("/nonexistent/wushe.toml"),
+            Overrides::default(),
+            false,
+        )
+        .expect("ok");
+        assert!(
+            d.trusted_proxies.is_empty() && !d.mlps_mode,
+            "off by default"
+        );
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\"]\n").expect("write");
+        let err = Config::load(&file, Overrides::default(), false).expect_err("refused");
+        assert!(err.0.contains("10.0.0.0/8"), "{}", err.0);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

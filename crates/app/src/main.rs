@@ -55,6 +55,17 @@ struct Global {
         hide_env_values = true
     )]
     metrics_token: Option<String>,
+    /// Reverse proxies (comma-separated IPs) whose X-Forwarded-For / X-Real-IP are believed
+    #[arg(
+        long,
+        global = true,
+        env = "WUSHE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Option<Vec<String>>,
+    /// MLPS (等保三级) mode: password character classes and 90-day rotation
+    #[arg(long, global = true, env = "WUSHE_MLPS_MODE")]
+    mlps_mode: Option<bool>,
 }
 
 #[derive(Subcommand)]
@@ -119,6 +130,8 @@ fn main() -> ExitCode {
         database_url: g.database_url,
         https: g.https,
         metrics_token: g.metrics_token,
+        trusted_proxies: g.trusted_proxies,
+        mlps_mode: g.mlps_mode,
         ..Default::default()
     };
     let demo = matches!(args.command, Some(Command::Demo { .. }));

@@ -13,6 +13,7 @@ use crate::jobs::{Job, NewJob};
 use crate::orgs::{Org, OrgFilter, OrgInput};
 use crate::regions::{Level, NewPlace, Region, RegionCode};
 use crate::tokens::ApiToken;
+use crate::users::login::{Alert, FailureCounts, LoginFailure, LoginState, NewAlert};
 use crate::users::{NewUser, Session, StoredGrant, User};
 
 #[async_trait]
@@ -71,6 +72,26 @@ pub trait UserStore: Send + Sync {
     ) -> Result<GrantId>;
     async fn delete_grant(&self, user: UserId, grant: GrantId) -> Result<bool>;
     async fn set_user_lang(&self, user: UserId, lang: &str) -> Result<()>;
+    /// Replace a hash by an upgraded hash of the same password, only if the stored hash is
+    /// still `old` (a password changed meanwhile wins); `true` if replaced.
+    async fn upgrade_password_hash(&self, user: UserId, old: &str, new: &str) -> Result<bool>;
+    /// Set a new password hash and its change time, and end every session of the user except
+    /// `keep_session` (a token hash), in one transaction.
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        now: OffsetDateTime,
+        keep_session: Option<&str>,
+    ) -> Result<()>;
+    /// Disable or re-enable an account; disabling ends all its sessions and revokes its API
+    /// tokens in the same transaction.
+    async fn set_user_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<()>;
 }
 
 #[async_trait]
@@ -85,6 +106,56 @@ pub trait SessionStore: Send + Sync {
         idle_before: OffsetDateTime,
         created_before: OffsetDateTime,
     ) -> Result<u64>;
+}
+
+/// Counts and locks of the login defences (see `users::login`), keyed by account-name key and
+/// client address, never by user id, so unknown names are treated like real ones.
+#[async_trait]
+pub trait LoginStore: Send + Sync {
+    /// The locks on an account name and the failures from `address` since `address_since`.
+    async fn login_state(
+        &self,
+        account_key: &str,
+        address: &str,
+        address_since: OffsetDateTime,
+    ) -> Result<LoginState>;
+    /// Record a failure: the event, the streak for (account, address), and the counts after it.
+    async fn record_login_failure(&self, failure: &LoginFailure) -> Result<FailureCounts>;
+    /// Lock an account for one address until `until`; the streak starts again from zero.
+    async fn lock_login_here(
+        &self,
+        account_key: &str,
+        address: &str,
+        until: OffsetDateTime,
+    ) -> Result<()>;
+    /// Lock an account everywhere until `until`. Returns `true` when it was not locked at
+    /// `now`; only then is `alert` written, in the same transaction.
+    async fn lock_login_everywhere(
+        &self,
+        account_key: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+        alert: Option<&NewAlert>,
+    ) -> Result<bool>;
+    /// End the streak of failures of an account from an address (after a successful login).
+    async fn clear_login_streak(&self, account_key: &str, address: &str) -> Result<()>;
+    /// The end of the account-wide lock, if one was set (it may have passed).
+    async fn login_locked_everywhere_until(
+        &self,
+        account_key: &str,
+    ) -> Result<Option<OffsetDateTime>>;
+    /// Lift every login lock of the account (everywhere and per address), forget its failures
+    /// and resolve the open alerts about `user`, in one transaction.
+    async fn unlock_login(
+        &self,
+        account_key: &str,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    /// Open alerts about places under one of `scope`, newest first.
+    async fn open_alerts(&self, scope: &[RegionCode]) -> Result<Vec<Alert>>;
+    /// Forget failures, streaks and locks older than `before`.
+    async fn purge_login_records(&self, before: OffsetDateTime) -> Result<u64>;
 }
 
 #[async_trait]
@@ -126,11 +197,18 @@ pub trait HealthStore: Send + Sync {
 
 /// Everything the domain needs from storage.
 pub trait Store:
-    RegionStore + OrgStore + UserStore + SessionStore + TokenStore + JobStore + HealthStore
+    RegionStore + OrgStore + UserStore + SessionStore + LoginStore + TokenStore + JobStore + HealthStore
 {
 }
 
-impl<T: RegionStore + OrgStore + UserStore + SessionStore + TokenStore + JobStore + HealthStore>
-    Store for T
+impl<T> Store for T where
+    T: RegionStore
+        + OrgStore
+        + UserStore
+        + SessionStore
+        + LoginStore
+        + TokenStore
+        + JobStore
+        + HealthStore
 {
 }

@@ -7,6 +7,7 @@
 
 mod connect;
 mod jobs;
+mod login;
 mod migrations;
 mod orgs;
 mod regions;

@@ -21,6 +21,7 @@ struct UserRow {
     lang: String,
     disabled: bool,
     created_at: i64,
+    password_changed_at: i64,
 }
 
 impl From<UserRow> for User {
@@ -33,6 +34,7 @@ impl From<UserRow> for User {
             lang: r.lang,
             disabled: r.disabled,
             created_at: at(r.created_at),
+            password_changed_at: at(r.password_changed_at),
         }
     }
 }
@@ -53,7 +55,12 @@ struct SessionRow {
     last_seen_at: i64,
 }
 
-const USER_COLS: &str = "id, username, display_name, region_code, lang, disabled, created_at";
+const USER_COLS: &str =
+    "id, username, display_name, region_code, lang, disabled, created_at, password_changed_at";
+
+/// Revoke every live API token of a user (password changed, account disabled).
+const REVOKE_TOKENS: &str =
+    "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
 
 #[async_trait]
 impl UserStore for SqlStore {
@@ -67,8 +74,8 @@ impl UserStore for SqlStore {
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
             sqlx::query(
-                "INSERT INTO users (id, username, display_name, region_code, password_hash, lang, disabled, created_at)
-                 VALUES ($1, $2, $3, $4, $5, 'zh', $6, $7)",
+                "INSERT INTO users (id, username, display_name, region_code, password_hash, lang, disabled, created_at, password_changed_at)
+                 VALUES ($1, $2, $3, $4, $5, 'zh', $6, $7, $7)",
             )
             .bind(id.0).bind(&u.username).bind(&u.display_name).bind(&u.region.0)
             .bind(password_hash).bind(false).bind(ms(now))
@@ -180,6 +187,64 @@ impl UserStore for SqlStore {
             .bind(lang).bind(user.0).execute(p).await.map(|r| r.rows_affected()))
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn upgrade_password_hash(&self, user: UserId, old: &str, new: &str) -> Result<bool> {
+        let n = on_pool!(&self.db, p => sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3"
+        ).bind(new).bind(user.0).bind(old).execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        now: OffsetDateTime,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let n = sqlx::query(
+                "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+            )
+            .bind(password_hash).bind(ms(now)).bind(user.0)
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n != 1 {
+                return Err(Error::NotFound);
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user.0).bind(keep_session.unwrap_or(""))
+                .execute(&mut *tx).await.map_err(db_err)?;
+            sqlx::query(REVOKE_TOKENS).bind(ms(now)).bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn set_user_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                .bind(disabled).bind(user.0)
+                .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n != 1 {
+                return Err(Error::NotFound);
+            }
+            if disabled {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
+                sqlx::query(REVOKE_TOKENS).bind(ms(now)).bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
     }
 }
 

@@ -7,11 +7,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
-use wushe_core::users::password;
+use wushe_core::users::login::AlertKind;
+use wushe_core::users::{account, password};
 
 use crate::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::HttpError;
 use crate::http::form::{render, see_other};
+use crate::http::login_defence::{Defence, Refused};
 use crate::http::page::Page;
 use crate::http::session::{self, CurrentActor, SessionHash, session_cookie_name, set_cookie};
 
@@ -30,7 +33,8 @@ struct LoginPage {
     page: Page,
     username: String,
     next: String,
-    failed: bool,
+    /// Why the last attempt was refused, in the page's language (empty: it was not).
+    error: String,
 }
 
 #[derive(Deserialize)]
@@ -49,7 +53,7 @@ async fn login_page(page: Page, Query(q): Query<NextQuery>) -> Result<Response, 
             page,
             username: String::new(),
             next: q.next,
-            failed: false,
+            error: String::new(),
         },
     )
 }
@@ -71,12 +75,39 @@ fn safe_next(next: &str) -> String {
     }
 }
 
+/// The login page again, saying why the attempt was refused: the same answer for known and
+/// unknown names, and for right and wrong passwords while a lock holds.
+fn refuse(page: Page, f: LoginForm, why: Refused) -> Result<Response, HttpError> {
+    let (zh, en) = why.message();
+    let error = page.t(&zh, &en).to_string();
+    let p = LoginPage {
+        page,
+        username: f.username,
+        next: f.next,
+        error,
+    };
+    match why {
+        Refused::Throttled { retry_after } => {
+            let mut res = render(StatusCode::TOO_MANY_REQUESTS, &p)?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.whole_seconds().into());
+            Ok(res)
+        }
+        Refused::Login(_) => render(StatusCode::UNAUTHORIZED, &p),
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     page: Page,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, HttpError> {
     let name = f.username.trim().to_lowercase();
+    let defence = Defence::new(&state, &name, ip);
+    if let Some(why) = defence.gate().await? {
+        return refuse(page, f, why);
+    }
     let user = state.store.user_by_name(&name).await?;
     let stored = match &user {
         Some(u) if !u.disabled => state.store.password_hash(u.id).await?,
@@ -84,27 +115,33 @@ async fn login(
     };
     // Unknown and disabled users are checked against a decoy hash: same answer, same cost.
     let hash = stored.unwrap_or_else(|| password::decoy_hash().to_string());
-    let given = f.password.clone();
-    let ok = session::hashing(&state, move || password::verify(&given, &hash)).await?;
+    let (given, old_hash) = (f.password.clone(), hash.clone());
+    let (ok, upgraded) =
+        session::hashing(&state, move || password::verify_and_upgrade(&given, &hash)).await?;
     let user = match (ok, user) {
         (true, Some(u)) if !u.disabled => u,
-        _ => {
+        (_, user) => {
             state
                 .metrics
                 .logins_failed
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let why = defence
+                .failed(user.as_ref().filter(|u| !u.disabled))
+                .await?;
             tracing::info!("login failed");
-            let p = LoginPage {
-                page,
-                username: f.username,
-                next: f.next,
-                failed: true,
-            };
-            return render(StatusCode::UNAUTHORIZED, &p);
+            return refuse(page, f, why);
         }
     };
+    defence.succeeded(&user, &old_hash, upgraded).await?;
     let token = session::start(&state, user.id).await?;
-    let mut res = see_other(&safe_next(&f.next));
+    let rules = state.config.password_rules();
+    let expired = rules.is_expired(user.password_changed_at, state.clock.now());
+    let to = if expired {
+        crate::http::account::PASSWORD_PATH.to_string()
+    } else {
+        safe_next(&f.next)
+    };
+    let mut res = see_other(&to);
     let h = res.headers_mut();
     h.append(
         header::SET_COOKIE,
@@ -169,11 +206,18 @@ pub struct GrantLine {
     pub region: String,
 }
 
+/// An open alert as shown to administrators.
+pub struct AlertLine {
+    pub href: String,
+    pub text: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     page: Page,
     grants: Vec<GrantLine>,
+    alerts: Vec<AlertLine>,
 }
 
 async fn home(
@@ -194,7 +238,31 @@ async fn home(
             region: format!("{region}（{}）", g.region),
         });
     }
-    render(StatusCode::OK, &HomePage { page, grants })
+    let alerts = account::alerts(state.store.as_ref(), &actor)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let (id, name) = a.user?;
+            let text = match a.kind {
+                AlertKind::LoginLocked => page.t(
+                    "一小时内登录失败100次以上，账号已在所有地方锁定：",
+                    "100 failed logins within an hour; locked everywhere: ",
+                ),
+            };
+            Some(AlertLine {
+                href: format!("/users/{id}"),
+                text: format!("{text}{name}"),
+            })
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &HomePage {
+            page,
+            grants,
+            alerts,
+        },
+    )
 }
 
 /// The signed-in user.

@@ -1,10 +1,14 @@
 //! The web layer: one router for pages and the JSON API under `/api/v1`, with the
-//! middleware every request passes (security headers → error rendering → session → CSRF).
+//! middleware every request passes (security headers → error rendering → session →
+//! password expiry → CSRF).
 
+pub mod account;
 pub mod auth;
+pub mod client_ip;
 pub mod csrf;
 pub mod error;
 pub mod form;
+pub mod login_defence;
 pub mod metrics;
 pub mod openapi;
 pub mod orgs;
@@ -28,6 +32,7 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::router())
+        .merge(account::router())
         .merge(regions::router())
         .merge(orgs::router())
         .merge(users::router())
@@ -38,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(css))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(from_fn_with_state(state.clone(), account::password_gate))
         .layer(from_fn_with_state(state.clone(), session::load_actor))
         .layer(from_fn(error::render_errors))
         .layer(from_fn_with_state(state.clone(), security::headers))

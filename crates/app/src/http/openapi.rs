@@ -14,6 +14,7 @@ use crate::http::{auth, orgs, regions, tokens, users};
         orgs::list, orgs::get_one, orgs::create, orgs::update,
         users::list, users::get_one, users::create, users::add_grant, users::revoke_grant,
         tokens::list, tokens::create, tokens::revoke,
+        users::disable, users::enable, users::unlock,
     ),
     tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens")),
     modifiers(&BearerScheme),

@@ -19,6 +19,14 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             if n > 0 {
                 tracing::info!(removed = n, "expired sessions purged");
             }
+            // Login failures, streaks and locks are kept for a day, well beyond every window.
+            let n = state
+                .store
+                .purge_login_records(now - time::Duration::hours(24))
+                .await?;
+            if n > 0 {
+                tracing::info!(removed = n, "old login failures and locks purged");
+            }
             Ok(())
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),

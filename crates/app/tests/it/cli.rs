@@ -346,3 +346,36 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_trusted_proxy_that_is_not_an_ip_address_exits_2_and_creates_nothing() {
+    let dir = temp_dir();
+    let out = wushe()
+        .current_dir(&dir)
+        .env("WUSHE_DATA_DIR", dir.join("data"))
+        .env("WUSHE_TRUSTED_PROXIES", "10.0.0.5,proxy.internal")
+        .arg("migrate")
+        .output()
+        .expect("run wushe");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("trusted_proxies") && err.contains("proxy.internal"),
+        "{err}"
+    );
+    assert!(entries(&dir).is_empty(), "created {:?}", entries(&dir));
+    let out = wushe()
+        .current_dir(&dir)
+        .env("WUSHE_DATA_DIR", dir.join("data"))
+        .env("WUSHE_TRUSTED_PROXIES", "10.0.0.5, ::1")
+        .env("WUSHE_MLPS_MODE", "true")
+        .arg("migrate")
+        .output()
+        .expect("run wushe");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -149,6 +149,8 @@ impl TestApp {
             metrics_token: Some("metrics-secret".into()),
             run_worker: false,
             demo: false,
+            trusted_proxies: Vec::new(),
+            mlps_mode: false,
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));

@@ -2,11 +2,14 @@
 //! `TestApp::spawn()` (SQLite by default, PostgreSQL when WUSHE_TEST_POSTGRES_URL is set),
 //! command-line tests against the built binary, and browser tests in headless Chromium.
 
+mod accounts;
 mod browser;
 mod cli;
 mod harness;
 mod jobs;
+mod login;
 mod orgs;
+mod passwords;
 mod places;
 mod shell;
 mod tokens;

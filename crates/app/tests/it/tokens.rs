@@ -221,3 +221,59 @@ async fn nobody_revokes_someone_elses_token_and_bad_requests_name_the_field() {
     assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(text(page).await.contains("有效期为1到365天"));
 }
+
+#[tokio::test]
+async fn changing_the_password_or_disabling_the_account_revokes_its_tokens() {
+    let app = TestApp::spawn().await;
+    let mut worker = app.login_as(Role::SocialWorker, QIAOYI).await;
+    let (_, before) = issue(&mut worker, "脚本", 30).await;
+    let res = worker
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "换一个更长的新密码-2026"),
+                ("new_password_again", "换一个更长的新密码-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "password changed");
+    let me = bearer(&app, &before, reqwest::Method::GET, "/api/v1/me")
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(
+        me.status(),
+        StatusCode::UNAUTHORIZED,
+        "a token made before the change is revoked"
+    );
+
+    let (_, after) = issue(&mut worker, "新脚本", 30).await;
+    assert_eq!(
+        bearer(&app, &after, reqwest::Method::GET, "/api/v1/me")
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        StatusCode::OK
+    );
+    let id = worker.user_id.expect("id");
+    let mut admin = app.login_as(Role::Admin, WULIQIAO).await;
+    let res = admin
+        .post_json(&format!("/api/v1/users/{id}/disable"), &json!({}))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = admin
+        .post_json(&format!("/api/v1/users/{id}/enable"), &json!({}))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let me = bearer(&app, &after, reqwest::Method::GET, "/api/v1/me")
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(
+        me.status(),
+        StatusCode::UNAUTHORIZED,
+        "re-enabling does not revive a revoked token"
+    );
+}

@@ -752,7 +752,7 @@ async fn a_bad_new_account_form_gets_field_messages_and_never_shows_the_password
         )
         .await;
     let html = text(res).await;
-    assert!(html.contains("密码至少10个字符"), "{html}");
+    assert!(html.contains("密码至少需要10个字符"), "{html}");
     let res = admin
         .post_form(
             "/users",

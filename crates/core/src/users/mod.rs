@@ -1,6 +1,9 @@
 //! Staff accounts, their grants and login sessions.
 
+pub mod account;
+pub mod login;
 pub mod password;
+pub mod rules;
 pub mod service;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +26,8 @@ pub struct User {
     pub lang: String,
     pub disabled: bool,
     pub created_at: OffsetDateTime,
+    /// When the password was last set (MLPS mode makes it expire).
+    pub password_changed_at: OffsetDateTime,
 }
 
 /// A grant as stored, with its id.

@@ -9,7 +9,8 @@ use crate::ids::{GrantId, OrgId, UserId};
 use crate::regions::RegionCode;
 use crate::store::Store;
 use crate::text;
-use crate::users::{NewUser, StoredGrant, User, parse_role, parse_username, password};
+use crate::users::rules::PasswordRules;
+use crate::users::{NewUser, StoredGrant, User, parse_role, parse_username};
 
 /// The form for a new account (the password is hashed by the caller, off the async threads).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -72,8 +73,13 @@ pub async fn get(store: &dyn Store, actor: &Actor, id: UserId) -> Result<(User, 
     Ok((user, grants))
 }
 
-/// Check a form and return the account to create (without hashing the password).
-pub fn parse_new_user(actor: Option<&Actor>, form: &NewUserForm) -> Result<NewUser> {
+/// Check a form and return the account to create (without hashing the password). The
+/// password must meet `rules`, with the user name and display name counted as guessable.
+pub fn parse_new_user(
+    actor: Option<&Actor>,
+    form: &NewUserForm,
+    rules: &PasswordRules,
+) -> Result<NewUser> {
     // Someone who may not create accounts is told so, not shown the form's field rules.
     if let Some(actor) = actor {
         actor.require(Permission::ManageUsers)?;
@@ -81,7 +87,8 @@ pub fn parse_new_user(actor: Option<&Actor>, form: &NewUserForm) -> Result<NewUs
     let mut e = FieldErrors::default();
     let username = e.take(parse_username(&form.username));
     let display_name = e.take(text::required("display_name", &form.display_name, 40));
-    e.take(password::check_policy(&form.password));
+    let inputs = [form.username.as_str(), form.display_name.as_str()];
+    e.take(rules.check("password", &form.password, &inputs));
     let region = e.take(RegionCode::parse(&form.region));
     let role = e.take(parse_role(&form.role));
     let org = parse_org(&form.org, &mut e);

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use wushe_core::ids::{GrantId, UserId};
 use wushe_core::users::service::{self, GrantForm, NewUserForm};
-use wushe_core::users::{StoredGrant, User, password};
+use wushe_core::users::{StoredGrant, User, account, password};
 
 use crate::AppState;
 use crate::http::auth::GrantDto;
@@ -91,7 +91,7 @@ pub(super) async fn create_user(
     a: &wushe_core::Actor,
     form: NewUserForm,
 ) -> wushe_core::Result<UserId> {
-    let new = service::parse_new_user(Some(a), &form)?;
+    let new = service::parse_new_user(Some(a), &form, &s.config.password_rules())?;
     let pw = form.password;
     let hash = hashing(s, move || password::hash(&pw))
         .await
@@ -176,5 +176,54 @@ pub async fn revoke_grant(
     Path((id, grant)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
     service::revoke_grant(s.store.as_ref(), &a, parse_user(&id)?, parse_grant(&grant)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disable an account in your scope: it cannot log in any more and its sessions end at once.
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = UserDto), (status = 403), (status = 404)))]
+pub async fn disable(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Json<UserDto>, HttpError> {
+    set_disabled(&s, &a, &id, true).await
+}
+
+/// Enable a disabled account in your scope again.
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = UserDto), (status = 403), (status = 404)))]
+pub async fn enable(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Json<UserDto>, HttpError> {
+    set_disabled(&s, &a, &id, false).await
+}
+
+async fn set_disabled(
+    s: &AppState,
+    a: &wushe_core::Actor,
+    id: &str,
+    disabled: bool,
+) -> Result<Json<UserDto>, HttpError> {
+    let user = parse_user(id)?;
+    account::set_disabled(s.store.as_ref(), a, user, disabled, s.clock.now()).await?;
+    tracing::info!(user = %user, by = %a.user_id, disabled, "account disabled or enabled");
+    let (u, g) = service::get(s.store.as_ref(), a, user).await?;
+    Ok(Json(dto(u, g)))
+}
+
+/// Lift the login locks of an account in your scope and resolve the alerts about it.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn unlock(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    let user = parse_user(&id)?;
+    account::unlock_login(s.store.as_ref(), &a, user, s.clock.now()).await?;
+    tracing::info!(user = %user, by = %a.user_id, "login lock lifted");
     Ok(StatusCode::NO_CONTENT)
 }

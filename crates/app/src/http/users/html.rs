@@ -5,6 +5,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use wushe_core::users::account;
 use wushe_core::users::service::{self, GrantForm, NewUserForm};
 use wushe_core::users::{StoredGrant, User};
 use wushe_core::{Actor, Permission, Role};
@@ -62,6 +63,8 @@ struct ShowPage {
     user: User,
     grants: Vec<(StoredGrant, String)>,
     can_manage: bool,
+    /// Locked everywhere after too many failed logins.
+    locked: bool,
     roles: Vec<Choice>,
     form: GrantForm,
     errors: FormErrors,
@@ -77,6 +80,9 @@ async fn show_page(
 ) -> Result<ShowPage, HttpError> {
     let (user, grants) = service::get(s.store.as_ref(), a, parse_user(id)?).await?;
     let can_manage = user.id != a.user_id && a.can_at(Permission::ManageUsers, &user.region);
+    let locked = account::locked_until(s.store.as_ref(), &user, s.clock.now())
+        .await?
+        .is_some();
     let grants = grants.into_iter().map(|g| {
         let label = role_label(page.lang, g.grant.role);
         (g, label)
@@ -87,6 +93,7 @@ async fn show_page(
         page,
         user,
         can_manage,
+        locked,
         form,
         errors,
     })
@@ -188,4 +195,37 @@ pub async fn create(
             )
         }
     }
+}
+
+pub async fn disable(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let user = parse_user(&id)?;
+    account::set_disabled(s.store.as_ref(), &a, user, true, s.clock.now()).await?;
+    tracing::info!(user = %user, by = %a.user_id, "account disabled");
+    Ok(see_other(&format!("/users/{id}")))
+}
+
+pub async fn enable(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let user = parse_user(&id)?;
+    account::set_disabled(s.store.as_ref(), &a, user, false, s.clock.now()).await?;
+    tracing::info!(user = %user, by = %a.user_id, "account enabled");
+    Ok(see_other(&format!("/users/{id}")))
+}
+
+pub async fn unlock(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let user = parse_user(&id)?;
+    account::unlock_login(s.store.as_ref(), &a, user, s.clock.now()).await?;
+    tracing::info!(user = %user, by = %a.user_id, "login lock lifted");
+    Ok(see_other(&format!("/users/{id}")))
 }

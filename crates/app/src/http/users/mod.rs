@@ -9,10 +9,10 @@ use axum::routing::{get, post};
 use crate::AppState;
 
 pub use api::{
-    __path_add_grant, __path_create, __path_get_one, __path_list, __path_revoke_grant, NewUserDto,
-    UserDto,
+    __path_add_grant, __path_create, __path_disable, __path_enable, __path_get_one, __path_list,
+    __path_revoke_grant, __path_unlock, NewUserDto, UserDto,
 };
-pub use api::{add_grant, create, get_one, list, revoke_grant};
+pub use api::{add_grant, create, disable, enable, get_one, list, revoke_grant, unlock};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,9 +24,15 @@ pub fn router() -> Router<AppState> {
             "/users/{id}/grants/{grant}/delete",
             post(html::revoke_grant),
         )
+        .route("/users/{id}/disable", post(html::disable))
+        .route("/users/{id}/enable", post(html::enable))
+        .route("/users/{id}/unlock", post(html::unlock))
         .route("/api/v1/users", get(api::list).post(api::create))
         .route("/api/v1/users/{id}", get(api::get_one))
         .route("/api/v1/users/{id}/grants", post(api::add_grant))
+        .route("/api/v1/users/{id}/disable", post(api::disable))
+        .route("/api/v1/users/{id}/enable", post(api::enable))
+        .route("/api/v1/users/{id}/unlock", post(api::unlock))
         .route(
             "/api/v1/users/{id}/grants/{grant}",
             axum::routing::delete(api::revoke_grant),
