@@ -8,6 +8,7 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod needs;
 pub mod orgs;
 pub mod regions;
 pub mod store;
