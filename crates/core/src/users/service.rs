@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::actor::{Actor, Grant, Permission, Role};
+use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{GrantId, OrgId, UserId};
 use crate::regions::RegionCode;
@@ -50,6 +51,8 @@ pub async fn load_actor(store: &dyn Store, id: UserId) -> Result<Option<Actor>> 
         user_id: user.id,
         username: user.username,
         display_name: user.display_name,
+        region: user.region,
+        request_id: None,
         grants,
     }))
 }
@@ -103,9 +106,10 @@ pub fn parse_new_user(actor: Option<&Actor>, form: &NewUserForm) -> Result<NewUs
     })
 }
 
-/// Store a parsed account with its hashed password.
+/// Store a parsed account with its hashed password; `actor` is `None` on the command line.
 pub async fn create(
     store: &dyn Store,
+    actor: Option<&Actor>,
     user: &NewUser,
     password_hash: &str,
     now: OffsetDateTime,
@@ -116,7 +120,29 @@ pub async fn create(
             .await?
             .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
     }
-    store.insert_user(user, password_hash, now).await
+    let mut audit = AuditEvent::new(Action::UserCreated, now);
+    if let Some(a) = actor {
+        audit = audit.by(a);
+    }
+    // The store adds the new account's id to the record ids.
+    let audit = audit
+        .region(&user.region)
+        .record(RecordKind::User, Vec::<String>::new());
+    store.insert_user(user, password_hash, now, &audit).await
+}
+
+/// Remember the interface language of the signed-in user.
+pub async fn set_lang(
+    store: &dyn Store,
+    actor: &Actor,
+    lang: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let lang = if lang == "en" { "en" } else { "zh" };
+    let audit = AuditEvent::new(Action::LangChanged, now)
+        .by(actor)
+        .record(RecordKind::User, [actor.user_id]);
+    store.set_user_lang(actor.user_id, lang, &audit).await
 }
 
 pub async fn add_grant(
@@ -144,7 +170,14 @@ pub async fn add_grant(
         .region(&grant.region)
         .await?
         .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
-    store.insert_grant(user, &grant, actor.user_id, now).await
+    // The store adds the new grant's id after the user's.
+    let audit = AuditEvent::new(Action::GrantAdded, now)
+        .by(actor)
+        .region(&grant.region)
+        .record(RecordKind::Grant, [user]);
+    store
+        .insert_grant(user, &grant, actor.user_id, now, &audit)
+        .await
 }
 
 pub async fn revoke_grant(
@@ -152,6 +185,7 @@ pub async fn revoke_grant(
     actor: &Actor,
     user: UserId,
     grant: GrantId,
+    now: OffsetDateTime,
 ) -> Result<()> {
     let (target, grants) = get(store, actor, user).await?;
     if target.id == actor.user_id {
@@ -162,7 +196,11 @@ pub async fn revoke_grant(
         .find(|g| g.id == grant)
         .ok_or(Error::NotFound)?;
     check_may_grant(actor, &g.grant)?;
-    if store.delete_grant(user, grant).await? {
+    let audit = AuditEvent::new(Action::GrantRevoked, now)
+        .by(actor)
+        .region(&g.grant.region)
+        .record(RecordKind::Grant, [user.to_string(), grant.to_string()]);
+    if store.delete_grant(user, grant, &audit).await? {
         Ok(())
     } else {
         Err(Error::NotFound)
@@ -233,6 +271,8 @@ mod tests {
             user_id: UserId::new(),
             username: "a".into(),
             display_name: "a".into(),
+            region: RegionCode::parse(code).expect("code"),
+            request_id: None,
             grants: vec![Grant {
                 role,
                 region: RegionCode::parse(code).expect("code"),
