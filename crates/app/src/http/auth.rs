@@ -7,12 +7,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
-use wushe_core::users::password;
+use wushe_core::users::{password, service as users};
 
 use crate::AppState;
 use crate::http::error::HttpError;
 use crate::http::form::{render, see_other};
 use crate::http::page::Page;
+use crate::http::request_id::RequestId;
 use crate::http::session::{self, CurrentActor, SessionHash, session_cookie_name, set_cookie};
 
 pub fn router() -> Router<AppState> {
@@ -73,6 +74,7 @@ fn safe_next(next: &str) -> String {
 
 async fn login(
     State(state): State<AppState>,
+    request: RequestId,
     page: Page,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, HttpError> {
@@ -88,7 +90,10 @@ async fn login(
     let ok = session::hashing(&state, move || password::verify(&given, &hash)).await?;
     let user = match (ok, user) {
         (true, Some(u)) if !u.disabled => u,
-        _ => {
+        (_, known) => {
+            let now = state.clock.now();
+            users::record_failed_login(state.store.as_ref(), known.as_ref(), Some(request.0), now)
+                .await?;
             state
                 .metrics
                 .logins_failed
@@ -103,7 +108,14 @@ async fn login(
             return render(StatusCode::UNAUTHORIZED, &p);
         }
     };
-    let token = session::start(&state, user.id).await?;
+    let audit = users::login_event(
+        state.store.as_ref(),
+        user.id,
+        Some(request.0),
+        state.clock.now(),
+    )
+    .await?;
+    let token = session::start(&state, user.id, &audit).await?;
     let mut res = see_other(&safe_next(&f.next));
     let h = res.headers_mut();
     h.append(
@@ -127,9 +139,10 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     hash: Option<axum::Extension<SessionHash>>,
+    actor: Option<CurrentActor>,
 ) -> Result<Response, HttpError> {
-    if let Some(axum::Extension(h)) = hash {
-        state.store.delete_session(&h.0).await?;
+    if let (Some(axum::Extension(h)), Some(CurrentActor(a))) = (hash, actor) {
+        users::logout(state.store.as_ref(), &a, &h.0, state.clock.now()).await?;
     }
     let mut res = see_other("/login");
     res.headers_mut().append(
@@ -153,7 +166,7 @@ async fn set_lang(
 ) -> Result<Response, HttpError> {
     let lang = if f.lang == "en" { "en" } else { "zh" };
     if let Some(CurrentActor(a)) = actor {
-        state.store.set_user_lang(a.user_id, lang).await?;
+        users::set_lang(state.store.as_ref(), &a, lang, state.clock.now()).await?;
     }
     let mut res = see_other(&safe_next(&f.back));
     res.headers_mut().append(

@@ -1,6 +1,8 @@
 //! The web layer: one router for pages and the JSON API under `/api/v1`, with the
-//! middleware every request passes (security headers → error rendering → session → CSRF).
+//! middleware every request passes (request id → security headers → error rendering →
+//! session → audit context → CSRF).
 
+pub mod audit;
 pub mod auth;
 pub mod csrf;
 pub mod error;
@@ -10,6 +12,7 @@ pub mod openapi;
 pub mod orgs;
 pub mod page;
 pub mod regions;
+pub mod request_id;
 pub mod security;
 pub mod session;
 pub mod users;
@@ -30,15 +33,18 @@ pub fn router(state: AppState) -> Router {
         .merge(regions::router())
         .merge(orgs::router())
         .merge(users::router())
+        .merge(audit::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(css))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf::protect))
+        .layer(from_fn_with_state(state.clone(), audit::context))
         .layer(from_fn_with_state(state.clone(), session::load_actor))
         .layer(from_fn(error::render_errors))
         .layer(from_fn_with_state(state.clone(), security::headers))
+        .layer(from_fn(request_id::assign))
         .with_state(state)
 }
 

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::http::{auth, orgs, regions, users};
+use crate::http::{audit, auth, orgs, regions, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,8 +13,9 @@ use crate::http::{auth, orgs, regions, users};
         regions::roots, regions::place, regions::children, regions::search, regions::add_child,
         orgs::list, orgs::get_one, orgs::create, orgs::update,
         users::list, users::get_one, users::create, users::add_grant, users::revoke_grant,
+        audit::list,
     ),
-    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"))
+    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "audit"))
 )]
 pub struct ApiDoc;
 

@@ -2,6 +2,7 @@
 //! `TestApp::spawn()` (SQLite by default, PostgreSQL when WUSHE_TEST_POSTGRES_URL is set),
 //! command-line tests against the built binary, and browser tests in headless Chromium.
 
+mod audit;
 mod browser;
 mod cli;
 mod harness;

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::actor::{Actor, Grant, Permission, Role};
-use crate::audit::{Action, AuditEvent, RecordKind};
+use crate::audit::{Action, AuditEvent, Outcome, RecordKind};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{GrantId, OrgId, UserId};
 use crate::regions::RegionCode;
@@ -129,6 +129,51 @@ pub async fn create(
         .region(&user.region)
         .record(RecordKind::User, Vec::<String>::new());
     store.insert_user(user, password_hash, now, &audit).await
+}
+
+/// The audit event of a successful login, stored with the new session.
+pub async fn login_event(
+    store: &dyn Store,
+    user: UserId,
+    request_id: Option<String>,
+    now: OffsetDateTime,
+) -> Result<AuditEvent> {
+    let mut actor = load_actor(store, user).await?.ok_or(Error::NotFound)?;
+    actor.request_id = request_id;
+    Ok(AuditEvent::new(Action::Login, now)
+        .by(&actor)
+        .record(RecordKind::User, [user]))
+}
+
+/// Record a failed login. The name typed is never stored: a known account is named by its
+/// id (and filed under its region, so its admins see attacks on it); an unknown one leaves
+/// nothing identifying.
+pub async fn record_failed_login(
+    store: &dyn Store,
+    user: Option<&User>,
+    request_id: Option<String>,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let mut audit = AuditEvent::new(Action::LoginFailed, now)
+        .request(request_id)
+        .outcome(Outcome::Failed);
+    if let Some(u) = user {
+        audit = audit.region(&u.region).record(RecordKind::User, [u.id]);
+    }
+    store.append_audit(&audit).await.map(|_| ())
+}
+
+/// End the actor's session, audited.
+pub async fn logout(
+    store: &dyn Store,
+    actor: &Actor,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let audit = AuditEvent::new(Action::Logout, now)
+        .by(actor)
+        .record(RecordKind::User, [actor.user_id]);
+    store.delete_session(token_hash, Some(&audit)).await
 }
 
 /// Remember the interface language of the signed-in user.
