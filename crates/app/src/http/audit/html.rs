@@ -44,6 +44,8 @@ struct IndexPage {
     rows: Vec<Row>,
     older: Option<String>,
     errors: FormErrors,
+    /// Show the filters open: some are set, or wrong.
+    filtered: bool,
 }
 
 pub async fn index(
@@ -60,6 +62,9 @@ pub async fn index(
             label: lang.pick(x.zh(), x.en()).into(),
         })
         .collect();
+    let filtered = [&q.user, &q.action, &q.record, &q.from, &q.until]
+        .iter()
+        .any(|v| !v.trim().is_empty());
     match field_errors(service::list(s.store.as_ref(), &a, &q, s.clock.now()).await)? {
         Ok(p) => {
             let rows = rows(&s, &a, lang, &p.entries).await?;
@@ -73,6 +78,7 @@ pub async fn index(
                     rows,
                     older,
                     errors: FormErrors::default(),
+                    filtered,
                 },
             )
         }
@@ -85,6 +91,7 @@ pub async fn index(
                 rows: Vec::new(),
                 older: None,
                 errors: FormErrors::new(e, lang),
+                filtered: true,
             },
         ),
     }
@@ -163,7 +170,7 @@ async fn rows(
                 })
                 .collect();
             let record = match e.record_kind.as_deref() {
-                Some(k) => format!("{k} {}", e.record_ids),
+                Some(k) => format!("{} {}", kind_label(lang, k), e.record_ids),
                 None => e.record_ids.clone(),
             };
             Row {
@@ -192,4 +199,17 @@ fn outcome_label(lang: Lang, outcome: &str) -> Option<String> {
         other => (other, other),
     };
     Some(lang.pick(zh, en).to_string())
+}
+
+fn kind_label<'a>(lang: Lang, kind: &'a str) -> &'a str {
+    let (zh, en) = match kind {
+        "org" => ("机构", "Organisation"),
+        "user" => ("账号", "Account"),
+        "grant" => ("授权", "Grant"),
+        "place" => ("地区", "Place"),
+        "route" => ("请求", "Request"),
+        "audit" => ("审计日志", "Audit log"),
+        other => (other, other),
+    };
+    lang.pick(zh, en)
 }
