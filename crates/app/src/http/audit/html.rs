@@ -201,7 +201,7 @@ fn outcome_label(lang: Lang, outcome: &str) -> Option<String> {
     Some(lang.pick(zh, en).to_string())
 }
 
-fn kind_label<'a>(lang: Lang, kind: &'a str) -> &'a str {
+fn kind_label(lang: Lang, kind: &str) -> &str {
     let (zh, en) = match kind {
         "org" => ("机构", "Organisation"),
         "user" => ("账号", "Account"),
