@@ -194,3 +194,7 @@ impl AuditStore for SqlStore {
 #[cfg(test)]
 #[path = "audit_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "audit_bench.rs"]
+mod bench;

@@ -12,15 +12,15 @@ use wushe_core::store::{AuditStore, OrgStore, RegionStore};
 use crate::{Db, SqlStore};
 
 /// A fresh database on one backend; `close` removes it.
-struct TestDb {
-    store: SqlStore,
-    name: &'static str,
+pub(super) struct TestDb {
+    pub(super) store: SqlStore,
+    pub(super) name: &'static str,
     cleanup: Option<(String, String)>,
     dir: Option<std::path::PathBuf>,
 }
 
 impl TestDb {
-    async fn close(self) {
+    pub(super) async fn close(self) {
         self.store.close().await;
         if let Some((admin, db)) = self.cleanup
             && let Ok(pool) = sqlx::PgPool::connect(&admin).await
@@ -36,7 +36,7 @@ impl TestDb {
 }
 
 /// SQLite always; PostgreSQL too when configured.
-async fn databases() -> Vec<TestDb> {
+pub(super) async fn databases() -> Vec<TestDb> {
     let tag = uuid::Uuid::now_v7().simple().to_string();
     let dir = std::env::temp_dir().join(format!("wushe-store-audit-{tag}"));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -90,7 +90,7 @@ async fn raw(store: &SqlStore, sql: &str) -> Result<u64, String> {
     .map_err(|e| e.to_string())
 }
 
-async fn seed_regions(store: &SqlStore) {
+pub(super) async fn seed_regions(store: &SqlStore) {
     let r = |code: &str, parent: Option<&str>, level| Region {
         code: RegionCode(code.into()),
         name: code.into(),

@@ -112,6 +112,14 @@ fn ok(out: &Output) {
 #[tokio::test]
 async fn verify_passes_an_intact_log_and_refuses_a_damaged_checkpoint_file() {
     let f = Fixture::new().await;
+    for args in [
+        ["audit", "verify", "--help"],
+        ["audit", "checkpoint", "--help"],
+    ] {
+        let out = f.wushe(&args);
+        ok(&out);
+        assert!(stdout(&out).contains("Usage:"), "{args:?}");
+    }
     let out = f.wushe(&["audit", "verify"]);
     ok(&out);
     assert!(

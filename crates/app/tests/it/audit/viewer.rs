@@ -52,6 +52,12 @@ async fn the_viewer_shows_an_admin_only_entries_inside_their_region() {
         "徐汇区 sees no 黄浦区 entry"
     );
 
+    let (_, doc) = street.get_json("/api/v1/openapi.json").await;
+    assert!(
+        doc["paths"]["/api/v1/audit"]["get"].is_object(),
+        "documented"
+    );
+
     let mut district = app.login_as(Role::CivilAffairs, HUANGPU).await;
     let (status, page) = district.get_json("/api/v1/audit").await;
     assert_eq!(status, StatusCode::OK);
