@@ -1,12 +1,15 @@
-//! The subcommands other than `serve`: demo, migrate, user add, regions import.
+//! The subcommands other than `serve`: demo, migrate, user add, regions import, audit
+//! verify and audit checkpoint. Changes made here are audited with no actor ("system").
 
 use std::path::Path;
 
+use wushe_core::audit::{Action, AuditEvent, service as audit};
 use wushe_core::users::{password, service as users};
+use wushe_core::{Clock, SystemClock};
 
 use crate::config::Config;
 use crate::regions_file::{ImportOutcome, import_text};
-use crate::{App, BoxError, demo, open_store};
+use crate::{App, BoxError, checkpoints, demo, open_store};
 
 /// Apply migrations and exit.
 pub async fn migrate(config: Config) -> Result<(), BoxError> {
@@ -38,7 +41,7 @@ pub async fn user_add(
     let result = async {
         let new = users::parse_new_user(None, &form, &config.password_rules())?;
         let hash = password::hash(pass)?;
-        users::create(&store, &new, &hash, time::OffsetDateTime::now_utc()).await
+        users::create(&store, None, &new, &hash, SystemClock.now()).await
     }
     .await;
     store.close().await;
@@ -64,7 +67,8 @@ pub async fn regions_import(config: Config, file: &Path) -> Result<(), BoxError>
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let store = open_store(&config).await?;
-    let outcome = import_text(&store, &text).await;
+    let event = AuditEvent::new(Action::RegionsImported, SystemClock.now());
+    let outcome = import_text(&store, &text, event).await;
     store.close().await;
     match outcome? {
         ImportOutcome::Imported { lines, changed } => {
@@ -81,6 +85,52 @@ pub async fn regions_import(config: Config, file: &Path) -> Result<(), BoxError>
             Err(format!("{} bad lines; nothing was imported", errors.len()).into())
         }
     }
+}
+
+/// Check the audit chain, its head row and every checkpoint; name the first bad entry.
+pub async fn audit_verify(config: Config) -> Result<(), BoxError> {
+    let cps = checkpoints::read(&config.data_dir)?;
+    let store = open_store(&config).await?;
+    let heads: Vec<_> = cps.iter().map(|c| c.head.clone()).collect();
+    let result = audit::verify_store(&store, &heads).await;
+    store.close().await;
+    match result? {
+        Ok(s) => {
+            println!(
+                "audit log intact: {} entries, head {}",
+                s.entries, s.head.hash
+            );
+            match cps.last() {
+                Some(latest) => println!(
+                    "checked against {} checkpoints; the latest ({}) recorded {} entries",
+                    cps.len(),
+                    latest.at,
+                    latest.head.seq
+                ),
+                None => eprintln!(
+                    "warning: no checkpoint file at {}: the chain and its head row were checked, but entries deleted together with the head row would go unnoticed",
+                    checkpoints::path(&config.data_dir).display()
+                ),
+            }
+            Ok(())
+        }
+        Err(bad) => Err(format!("audit log damaged: first bad {bad}").into()),
+    }
+}
+
+/// Write the audit head to the checkpoint file and the log now (e.g. before a backup).
+pub async fn audit_checkpoint(config: Config) -> Result<(), BoxError> {
+    let store = open_store(&config).await?;
+    let result = checkpoints::write(&store, &config.data_dir, SystemClock.now()).await;
+    store.close().await;
+    let cp = result?;
+    println!(
+        "audit checkpoint written to {}: {} entries, head {}",
+        checkpoints::path(&config.data_dir).display(),
+        cp.head.seq,
+        cp.head.hash
+    );
+    Ok(())
 }
 
 /// Seed the demo database on first start, print the accounts and serve.

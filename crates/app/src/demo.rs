@@ -4,6 +4,7 @@
 
 use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
+use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::ids::OrgId;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
@@ -73,8 +74,10 @@ pub async fn seed(store: &SqlStore, seed: u64) -> Result<DemoAccounts, BoxError>
     if store.user_by_name("admin").await?.is_some() {
         return Ok(accounts);
     }
+    let now = OffsetDateTime::now_utc();
     for (name, text) in SHIPPED {
-        if let ImportOutcome::Rejected(e) = import_text(store, text).await? {
+        let event = AuditEvent::new(Action::RegionsImported, now);
+        if let ImportOutcome::Rejected(e) = import_text(store, text, event).await? {
             return Err(format!(
                 "shipped region file {name} is invalid: {} bad lines",
                 e.len()
@@ -82,7 +85,6 @@ pub async fn seed(store: &SqlStore, seed: u64) -> Result<DemoAccounts, BoxError>
             .into());
         }
     }
-    let now = OffsetDateTime::now_utc();
     for (i, (name, kind, region)) in ORGS.iter().enumerate() {
         let org = Org {
             id: OrgId::new(),
@@ -96,7 +98,10 @@ pub async fn seed(store: &SqlStore, seed: u64) -> Result<DemoAccounts, BoxError>
             created_at: now,
             updated_at: now,
         };
-        store.insert_org(&org).await?;
+        let event = AuditEvent::new(Action::OrgCreated, now)
+            .region(&org.region)
+            .record(RecordKind::Org, [org.id]);
+        store.insert_org(&org, &event).await?;
     }
     let hash = password::hash(&pass)?;
     for (login, display, role, region) in USERS {
@@ -111,7 +116,10 @@ pub async fn seed(store: &SqlStore, seed: u64) -> Result<DemoAccounts, BoxError>
                 org: None,
             }],
         };
-        store.insert_user(&user, &hash, now).await?;
+        let event = AuditEvent::new(Action::UserCreated, now)
+            .region(&user.region)
+            .record(RecordKind::User, Vec::<String>::new());
+        store.insert_user(&user, &hash, now, &event).await?;
     }
     Ok(accounts)
 }

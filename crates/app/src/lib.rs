@@ -3,6 +3,7 @@
 //! [`App::build`] opens the store, binds the listener (port 0 in tests) and assembles the
 //! router; [`App::run_until_stopped`] serves until Ctrl-C or SIGTERM, draining in-flight requests.
 
+pub mod checkpoints;
 pub mod cli;
 pub mod config;
 pub mod demo;

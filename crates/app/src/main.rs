@@ -86,6 +86,18 @@ enum Command {
     /// Manage places
     #[command(subcommand)]
     Regions(RegionsCommand),
+    /// Check the tamper-evident audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every entry's hash and link, the head row and the checkpoints in the data
+    /// directory; exits non-zero naming the first bad entry
+    Verify,
+    /// Append the current head (count and hash) to the checkpoint file and the log now
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -178,6 +190,8 @@ fn main() -> ExitCode {
             Command::Regions(RegionsCommand::Import { file }) => {
                 cli::regions_import(config, &file).await
             }
+            Command::Audit(AuditCommand::Verify) => cli::audit_verify(config).await,
+            Command::Audit(AuditCommand::Checkpoint) => cli::audit_checkpoint(config).await,
         }
     });
     match result {

@@ -1,6 +1,8 @@
 //! Reading a division-code CSV and importing it through the core's validation.
 
+use wushe_core::audit::{AuditEvent, RecordKind};
 use wushe_core::regions::import::{self, LineError, RawRow};
+use wushe_core::regions::{Region, RegionCode};
 use wushe_core::store::RegionStore;
 
 /// What an import did.
@@ -67,8 +69,13 @@ pub fn read_rows(text: &str) -> Result<Vec<RawRow>, Vec<LineError>> {
     }
 }
 
-/// Validate every line, then write all of them in one transaction, or nothing.
-pub async fn import_text(store: &dyn RegionStore, text: &str) -> wushe_core::Result<ImportOutcome> {
+/// Validate every line, then write all of them in one transaction, or nothing. `audit` is a
+/// `regions_imported` event; it is filed under the widest place of the file.
+pub async fn import_text(
+    store: &dyn RegionStore,
+    text: &str,
+    audit: AuditEvent,
+) -> wushe_core::Result<ImportOutcome> {
     let rows = match read_rows(text) {
         Ok(r) => r,
         Err(e) => return Ok(ImportOutcome::Rejected(e)),
@@ -76,7 +83,12 @@ pub async fn import_text(store: &dyn RegionStore, text: &str) -> wushe_core::Res
     let existing = store.region_index().await?;
     match import::validate(&rows, &existing) {
         Ok(regions) => {
-            let changed = store.upsert_regions(&regions).await?;
+            let audit = match import_root(&regions) {
+                Some(root) => audit.region(&root),
+                None => audit.no_region(),
+            }
+            .record(RecordKind::Place, Vec::<String>::new());
+            let changed = store.upsert_regions(&regions, &audit).await?;
             Ok(ImportOutcome::Imported {
                 lines: rows.len(),
                 changed,
@@ -84,6 +96,15 @@ pub async fn import_text(store: &dyn RegionStore, text: &str) -> wushe_core::Res
         }
         Err(errors) => Ok(ImportOutcome::Rejected(errors)),
     }
+}
+
+/// The place every imported place lies in, if the file has one (a province file does).
+fn import_root(regions: &[Region]) -> Option<RegionCode> {
+    let widest = regions.iter().min_by_key(|r| r.code.0.len())?;
+    regions
+        .iter()
+        .all(|r| widest.code.covers(&r.code))
+        .then(|| widest.code.clone())
 }
 
 /// The region files shipped with wushe (see `regions/README.md`).

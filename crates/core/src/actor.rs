@@ -95,8 +95,16 @@ impl Role {
                 ManageOrgs,
                 ViewUsers,
                 ManageUsers,
+                ViewAudit,
             ],
-            Role::CivilAffairs => &[ViewPlaces, ManagePlaces, ViewOrgs, ManageOrgs, ViewUsers],
+            Role::CivilAffairs => &[
+                ViewPlaces,
+                ManagePlaces,
+                ViewOrgs,
+                ManageOrgs,
+                ViewUsers,
+                ViewAudit,
+            ],
             Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => {
                 &[ViewPlaces, ManagePlaces, ViewOrgs, ManageOrgs, ViewUsers]
             }
@@ -123,6 +131,8 @@ pub enum Permission {
     ViewUsers,
     /// Create staff accounts and grant roles in scope.
     ManageUsers,
+    /// Read the audit log entries filed under regions in scope.
+    ViewAudit,
 }
 
 /// One role held over one region, optionally for one organisation.
@@ -139,6 +149,13 @@ pub struct Actor {
     pub user_id: UserId,
     pub username: String,
     pub display_name: String,
+    /// The account's home region: audit entries about the actor's own conduct (logins,
+    /// denials) are filed under it, so the admins of that region see them.
+    pub region: RegionCode,
+    /// The id of the HTTP request being served, copied into audit entries. The actor is the
+    /// one value every use-case already receives, so carrying it here reaches every audit
+    /// event without a context parameter on each use-case. `None` outside HTTP.
+    pub request_id: Option<String>,
     pub grants: Vec<Grant>,
 }
 
@@ -217,6 +234,8 @@ mod tests {
             user_id: UserId::new(),
             username: "t".into(),
             display_name: "t".into(),
+            region: RegionCode("31".into()),
+            request_id: None,
             grants: grants
                 .iter()
                 .map(|(role, code)| Grant {
@@ -271,6 +290,15 @@ mod tests {
     fn volunteers_cannot_read_the_staff_list() {
         let a = actor(&[(Role::Volunteer, "310101020001")]);
         assert!(!a.can(Permission::ViewUsers));
+    }
+
+    #[test]
+    fn only_admins_and_civil_affairs_read_the_audit_log() {
+        let readers: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.permissions().contains(&Permission::ViewAudit))
+            .collect();
+        assert_eq!(readers, vec![Role::Admin, Role::CivilAffairs]);
     }
 
     #[test]

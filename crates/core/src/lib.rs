@@ -4,6 +4,7 @@
 //! `&dyn Store` and an `&Actor`; the edges (web, CLI, jobs) translate to and from them.
 
 pub mod actor;
+pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod ids;

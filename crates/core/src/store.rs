@@ -1,5 +1,8 @@
 //! Ports: what the domain needs from storage, one trait per feature. Each method is one
 //! transaction. List methods take the actor's scope (region prefixes) and filter in the query.
+//! Every method that changes data takes the [`AuditEvent`] describing the change and appends
+//! it to the audit log in the same transaction; a method that creates a record adds the new
+//! record's id (or code) to the event's record ids.
 
 use std::collections::HashMap;
 
@@ -7,6 +10,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::actor::Grant;
+use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use crate::error::Result;
 use crate::ids::{GrantId, JobId, OrgId, TokenId, UserId};
 use crate::jobs::{Job, NewJob};
@@ -19,7 +23,7 @@ use crate::users::{NewUser, Session, StoredGrant, User};
 #[async_trait]
 pub trait RegionStore: Send + Sync {
     /// Insert or update official places in one transaction; returns how many rows changed.
-    async fn upsert_regions(&self, regions: &[Region]) -> Result<usize>;
+    async fn upsert_regions(&self, regions: &[Region], audit: &AuditEvent) -> Result<usize>;
     /// Level and display name of every stored official place (for import validation).
     async fn region_index(&self) -> Result<HashMap<String, (Level, String)>>;
     async fn region(&self, code: &RegionCode) -> Result<Option<Region>>;
@@ -30,12 +34,17 @@ pub trait RegionStore: Send + Sync {
     /// Places whose name contains `query`, widest first.
     async fn search_regions(&self, query: &str, limit: u32) -> Result<Vec<Region>>;
     /// Add a grid or building; its code is the parent's code plus the next free segment.
-    async fn insert_place(&self, place: &NewPlace, display_name: &str) -> Result<Region>;
+    async fn insert_place(
+        &self,
+        place: &NewPlace,
+        display_name: &str,
+        audit: &AuditEvent,
+    ) -> Result<Region>;
 }
 
 #[async_trait]
 pub trait OrgStore: Send + Sync {
-    async fn insert_org(&self, org: &Org) -> Result<()>;
+    async fn insert_org(&self, org: &Org, audit: &AuditEvent) -> Result<()>;
     /// Update name, kind, region and contacts if `version` still matches.
     async fn update_org(
         &self,
@@ -43,6 +52,7 @@ pub trait OrgStore: Send + Sync {
         input: &OrgInput,
         version: i64,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()>;
     async fn org(&self, id: OrgId) -> Result<Option<Org>>;
     async fn list_orgs(&self, filter: &OrgFilter) -> Result<Vec<Org>>;
@@ -56,6 +66,7 @@ pub trait UserStore: Send + Sync {
         user: &NewUser,
         password_hash: &str,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<UserId>;
     async fn user(&self, id: UserId) -> Result<Option<User>>;
     async fn user_by_name(&self, username: &str) -> Result<Option<User>>;
@@ -69,9 +80,11 @@ pub trait UserStore: Send + Sync {
         grant: &Grant,
         by: UserId,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<GrantId>;
-    async fn delete_grant(&self, user: UserId, grant: GrantId) -> Result<bool>;
-    async fn set_user_lang(&self, user: UserId, lang: &str) -> Result<()>;
+    /// Remove a grant; `false` (and nothing audited) when there was none.
+    async fn delete_grant(&self, user: UserId, grant: GrantId, audit: &AuditEvent) -> Result<bool>;
+    async fn set_user_lang(&self, user: UserId, lang: &str, audit: &AuditEvent) -> Result<()>;
     /// Replace a hash by an upgraded hash of the same password, only if the stored hash is
     /// still `old` (a password changed meanwhile wins); `true` if replaced.
     async fn upgrade_password_hash(&self, user: UserId, old: &str, new: &str) -> Result<bool>;
@@ -96,10 +109,12 @@ pub trait UserStore: Send + Sync {
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn insert_session(&self, session: &Session) -> Result<()>;
+    /// Start a session (a login).
+    async fn insert_session(&self, session: &Session, audit: &AuditEvent) -> Result<()>;
     async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
     async fn touch_session(&self, token_hash: &str, now: OffsetDateTime) -> Result<()>;
-    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// End a session: audited for a logout; `None` only when housekeeping drops an expired one.
+    async fn delete_session(&self, token_hash: &str, audit: Option<&AuditEvent>) -> Result<()>;
     /// Remove sessions idle since `idle_before` or created before `created_before`.
     async fn purge_sessions(
         &self,
@@ -177,6 +192,27 @@ pub trait JobStore: Send + Sync {
     ) -> Result<()>;
 }
 
+/// The append-only audit log. Appends are serialised on a one-row head, so concurrent
+/// writers never fork the chain; the database refuses UPDATE and DELETE of entries.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Append one event on its own (events that change nothing else: failed logins, denials).
+    async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry>;
+    /// Append `viewed` (committed first: nothing is read unrecorded), then return the newest
+    /// entries filed under a region in `scope` that match `filter`, newest first.
+    async fn list_audit(
+        &self,
+        scope: &[RegionCode],
+        filter: &AuditFilter,
+        viewed: &AuditEvent,
+    ) -> Result<Vec<AuditEntry>>;
+    /// Up to `limit` entries with `seq > after`, in `seq` order: verification pages through
+    /// the whole log this way.
+    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// The head row: how many entries were appended and the hash of the last.
+    async fn audit_head(&self) -> Result<Anchor>;
+}
+
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     async fn insert_token(&self, token: &ApiToken, secret_hash: &str) -> Result<()>;
@@ -197,7 +233,15 @@ pub trait HealthStore: Send + Sync {
 
 /// Everything the domain needs from storage.
 pub trait Store:
-    RegionStore + OrgStore + UserStore + SessionStore + LoginStore + TokenStore + JobStore + HealthStore
+    RegionStore
+    + OrgStore
+    + UserStore
+    + SessionStore
+    + LoginStore
+    + TokenStore
+    + JobStore
+    + AuditStore
+    + HealthStore
 {
 }
 
@@ -209,6 +253,7 @@ impl<T> Store for T where
         + LoginStore
         + TokenStore
         + JobStore
+        + AuditStore
         + HealthStore
 {
 }

@@ -5,6 +5,7 @@
 //! is open ([`on_pool!`] expands the same body for each); where the dialects differ, a
 //! `match` shows both side by side.
 
+mod audit;
 mod connect;
 mod jobs;
 mod login;

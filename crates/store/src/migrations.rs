@@ -17,6 +17,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0001_foundation.sql"),
     ),
     (
+        2,
+        "0002_audit",
+        include_str!("../migrations/sqlite/0002_audit.sql"),
+        include_str!("../migrations/postgres/0002_audit.sql"),
+    ),
+    (
         3,
         "0003_login_defences",
         include_str!("../migrations/sqlite/0003_login_defences.sql"),
@@ -31,7 +37,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
-pub const MIGRATION_NAMES: &[&str] = &["0001_foundation", "0003_login_defences", "0005_api_tokens"];
+pub const MIGRATION_NAMES: &[&str] = &[
+    "0001_foundation",
+    "0002_audit",
+    "0003_login_defences",
+    "0005_api_tokens",
+];
 
 /// The migrator for one backend.
 pub fn migrator_for(backend: Backend) -> Migrator {

@@ -3,12 +3,14 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use wushe_core::audit::AuditEvent;
 use wushe_core::ids::OrgId;
 use wushe_core::orgs::{Org, OrgFilter, OrgInput, OrgKind};
 use wushe_core::regions::RegionCode;
 use wushe_core::store::OrgStore;
 use wushe_core::{Error, Result};
 
+use crate::audit::{append_entry, lock_head};
 use crate::{SqlStore, at, db_err, like_escape, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
@@ -47,16 +49,22 @@ const SELECT: &str = "SELECT id, name, kind, region_code, phone, address, descri
 
 #[async_trait]
 impl OrgStore for SqlStore {
-    async fn insert_org(&self, o: &Org) -> Result<()> {
-        on_pool!(&self.db, p => sqlx::query(
-            "INSERT INTO orgs (id, name, kind, region_code, phone, address, description, version, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        )
-        .bind(o.id.0).bind(&o.name).bind(o.kind.as_str()).bind(&o.region.0)
-        .bind(&o.phone).bind(&o.address).bind(&o.description).bind(o.version)
-        .bind(ms(o.created_at)).bind(ms(o.updated_at))
-        .execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
-        Ok(())
+    async fn insert_org(&self, o: &Org, audit: &AuditEvent) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            sqlx::query(
+                "INSERT INTO orgs (id, name, kind, region_code, phone, address, description, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            )
+            .bind(o.id.0).bind(&o.name).bind(o.kind.as_str()).bind(&o.region.0)
+            .bind(&o.phone).bind(&o.address).bind(&o.description).bind(o.version)
+            .bind(ms(o.created_at)).bind(ms(o.updated_at))
+            .execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
     }
 
     async fn update_org(
@@ -65,19 +73,27 @@ impl OrgStore for SqlStore {
         i: &OrgInput,
         version: i64,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()> {
-        let res = on_pool!(&self.db, p => sqlx::query(
-            "UPDATE orgs SET name = $1, kind = $2, region_code = $3, phone = $4, address = $5, description = $6,
-                 version = version + 1, updated_at = $7
-             WHERE id = $8 AND version = $9"
-        )
-        .bind(&i.name).bind(i.kind.as_str()).bind(&i.region.0).bind(&i.phone).bind(&i.address)
-        .bind(&i.description).bind(ms(now)).bind(id.0).bind(version)
-        .execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
-        if res == 0 {
-            return Err(Error::Conflict("changed meanwhile".into()));
-        }
-        Ok(())
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let res = sqlx::query(
+                "UPDATE orgs SET name = $1, kind = $2, region_code = $3, phone = $4, address = $5, description = $6,
+                     version = version + 1, updated_at = $7
+                 WHERE id = $8 AND version = $9"
+            )
+            .bind(&i.name).bind(i.kind.as_str()).bind(&i.region.0).bind(&i.phone).bind(&i.address)
+            .bind(&i.description).bind(ms(now)).bind(id.0).bind(version)
+            .execute(&mut *tx).await.map_err(db_err)?;
+            if res.rows_affected() == 0 {
+                // Dropping the transaction rolls it back: nothing changed, nothing audited.
+                return Err(Error::Conflict("changed meanwhile".into()));
+            }
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
     }
 
     async fn org(&self, id: OrgId) -> Result<Option<Org>> {

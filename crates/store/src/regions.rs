@@ -3,10 +3,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use wushe_core::audit::AuditEvent;
 use wushe_core::regions::{Level, NewPlace, Region, RegionCode};
 use wushe_core::store::RegionStore;
 use wushe_core::{Error, Result};
 
+use crate::audit::{append_entry, lock_head};
 use crate::{SqlStore, db_err, like_escape, on_pool};
 
 #[derive(sqlx::FromRow)]
@@ -38,7 +40,7 @@ fn regions(rows: Vec<RegionRow>) -> Result<Vec<Region>> {
 
 #[async_trait]
 impl RegionStore for SqlStore {
-    async fn upsert_regions(&self, list: &[Region]) -> Result<usize> {
+    async fn upsert_regions(&self, list: &[Region], audit: &AuditEvent) -> Result<usize> {
         const SQL: &str = "INSERT INTO regions (code, name, display_name, parent_code, level) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, display_name = excluded.display_name,
                 parent_code = excluded.parent_code, level = excluded.level
@@ -46,6 +48,7 @@ impl RegionStore for SqlStore {
                 OR regions.level <> excluded.level";
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
             let mut changed = 0usize;
             for r in list {
                 let res = sqlx::query(SQL)
@@ -59,6 +62,7 @@ impl RegionStore for SqlStore {
                     .map_err(db_err)?;
                 changed += res.rows_affected() as usize;
             }
+            append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok(changed)
         })
@@ -115,18 +119,17 @@ impl RegionStore for SqlStore {
         regions(rows)
     }
 
-    async fn insert_place(&self, place: &NewPlace, display_name: &str) -> Result<Region> {
+    async fn insert_place(
+        &self,
+        place: &NewPlace,
+        display_name: &str,
+        audit: &AuditEvent,
+    ) -> Result<Region> {
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
-            // Serialise inserts under one parent before counting its children. This no-op
-            // write takes SQLite's write lock up front (reading first and writing later fails
-            // with "database is locked" when another insert runs) and locks the parent row
-            // on PostgreSQL (else two inserts count the same number and collide on the code).
-            sqlx::query("UPDATE regions SET parent_code = parent_code WHERE code = $1")
-                .bind(&place.parent.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            // Taking the audit head first serialises every audited write, so two inserts under
+            // one parent never count the same number of children.
+            let head = lock_head!(tx);
             let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions WHERE parent_code = $1 AND level = $2")
                 .bind(&place.parent.0)
                 .bind(place.level.as_str())
@@ -150,6 +153,7 @@ impl RegionStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+            append_entry!(tx, head, &audit.with_record_id(&code));
             tx.commit().await.map_err(db_err)?;
             Ok(Region {
                 code: RegionCode(code),

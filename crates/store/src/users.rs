@@ -4,12 +4,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::actor::{Grant, Role};
+use wushe_core::audit::AuditEvent;
 use wushe_core::ids::{GrantId, OrgId, UserId};
 use wushe_core::regions::RegionCode;
 use wushe_core::store::{SessionStore, UserStore};
 use wushe_core::users::{NewUser, Session, StoredGrant, User};
 use wushe_core::{Error, Result};
 
+use crate::audit::{append_entry, lock_head};
 use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
 
 #[derive(sqlx::FromRow)]
@@ -69,10 +71,13 @@ impl UserStore for SqlStore {
         u: &NewUser,
         password_hash: &str,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<UserId> {
         let id = UserId::new();
+        let audit = audit.with_record_id(id);
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
             sqlx::query(
                 "INSERT INTO users (id, username, display_name, region_code, password_hash, lang, disabled, created_at, password_changed_at)
                  VALUES ($1, $2, $3, $4, $5, 'zh', $6, $7, $7)",
@@ -93,6 +98,7 @@ impl UserStore for SqlStore {
                 .bind(g.org.map(|o| o.0)).bind(ms(now))
                 .execute(&mut *tx).await.map_err(db_err)?;
             }
+            append_entry!(tx, head, &audit);
             tx.commit().await.map_err(db_err)?;
             Ok(id)
         })
@@ -166,27 +172,49 @@ impl UserStore for SqlStore {
         g: &Grant,
         by: UserId,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<GrantId> {
         let id = GrantId::new();
-        on_pool!(&self.db, p => sqlx::query(
-            "INSERT INTO grants (id, user_id, role, region_code, org_id, granted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )
-        .bind(id.0).bind(user.0).bind(g.role.as_str()).bind(&g.region.0).bind(g.org.map(|o| o.0)).bind(by.0).bind(ms(now))
-        .execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
-        Ok(id)
+        let audit = audit.with_record_id(id);
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            sqlx::query(
+                "INSERT INTO grants (id, user_id, role, region_code, org_id, granted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            )
+            .bind(id.0).bind(user.0).bind(g.role.as_str()).bind(&g.region.0).bind(g.org.map(|o| o.0)).bind(by.0).bind(ms(now))
+            .execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, &audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(id)
+        })
     }
 
-    async fn delete_grant(&self, user: UserId, grant: GrantId) -> Result<bool> {
-        let res = on_pool!(&self.db, p => sqlx::query("DELETE FROM grants WHERE id = $1 AND user_id = $2")
-            .bind(grant.0).bind(user.0).execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
-        Ok(res == 1)
+    async fn delete_grant(&self, user: UserId, grant: GrantId, audit: &AuditEvent) -> Result<bool> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let res = sqlx::query("DELETE FROM grants WHERE id = $1 AND user_id = $2")
+                .bind(grant.0).bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
+            if res.rows_affected() != 1 {
+                return Ok(false);
+            }
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(true)
+        })
     }
 
-    async fn set_user_lang(&self, user: UserId, lang: &str) -> Result<()> {
-        on_pool!(&self.db, p => sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
-            .bind(lang).bind(user.0).execute(p).await.map(|r| r.rows_affected()))
-        .map_err(db_err)?;
-        Ok(())
+    async fn set_user_lang(&self, user: UserId, lang: &str, audit: &AuditEvent) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
+                .bind(lang).bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
     }
 
     async fn upgrade_password_hash(&self, user: UserId, old: &str, new: &str) -> Result<bool> {
@@ -250,12 +278,18 @@ impl UserStore for SqlStore {
 
 #[async_trait]
 impl SessionStore for SqlStore {
-    async fn insert_session(&self, s: &Session) -> Result<()> {
-        on_pool!(&self.db, p => sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)"
-        ).bind(&s.token_hash).bind(s.user_id.0).bind(ms(s.created_at)).bind(ms(s.last_seen_at))
-        .execute(p).await.map(|r| r.rows_affected())).map_err(db_err)?;
-        Ok(())
+    async fn insert_session(&self, s: &Session, audit: &AuditEvent) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)"
+            ).bind(&s.token_hash).bind(s.user_id.0).bind(ms(s.created_at)).bind(ms(s.last_seen_at))
+            .execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
@@ -276,11 +310,21 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        on_pool!(&self.db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash).execute(p).await.map(|r| r.rows_affected()))
-        .map_err(db_err)?;
-        Ok(())
+    async fn delete_session(&self, token_hash: &str, audit: Option<&AuditEvent>) -> Result<()> {
+        const SQL: &str = "DELETE FROM sessions WHERE token_hash = $1";
+        let Some(audit) = audit else {
+            on_pool!(&self.db, p => sqlx::query(SQL).bind(token_hash).execute(p).await.map(|r| r.rows_affected()))
+                .map_err(db_err)?;
+            return Ok(());
+        };
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            sqlx::query(SQL).bind(token_hash).execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
     }
 
     async fn purge_sessions(

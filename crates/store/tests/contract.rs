@@ -15,6 +15,7 @@ use time::{Duration, OffsetDateTime};
 use tokio::sync::Barrier;
 use uuid::Uuid;
 use wushe_core::actor::{Grant, Role};
+use wushe_core::audit::{Action, AuditEvent};
 use wushe_core::error::Error;
 use wushe_core::ids::{JobId, OrgId, UserId};
 use wushe_core::jobs::NewJob;
@@ -79,6 +80,11 @@ impl Drop for Cleanup {
             }
         }
     }
+}
+
+/// An audit event for changes made directly through the store in these tests.
+fn ev() -> AuditEvent {
+    AuditEvent::new(Action::RegionsImported, T0).no_region()
 }
 
 fn postgres_url() -> Option<String> {
@@ -235,7 +241,7 @@ fn hierarchy() -> Vec<Region> {
 async fn seed_regions(f: &Fixture) {
     let n = f
         .store
-        .upsert_regions(&hierarchy())
+        .upsert_regions(&hierarchy(), &ev())
         .await
         .expect("seed regions");
     assert_eq!(n, hierarchy().len(), "{}: seeding regions", f.backend);
@@ -250,6 +256,7 @@ async fn add_place(f: &Fixture, parent: &str, level: Level, name: &str) -> Regio
                 name: name.into(),
             },
             name,
+            &ev(),
         )
         .await
         .unwrap_or_else(|e| panic!("{}: insert {name} under {parent}: {e}", f.backend))
@@ -332,9 +339,13 @@ async fn upserting_regions_counts_changed_rows_and_an_identical_upsert_changes_n
         let b = f.backend;
         let s = &f.store;
         let all = hierarchy();
-        assert_eq!(s.upsert_regions(&all).await.expect("upsert"), 12, "{b}");
         assert_eq!(
-            s.upsert_regions(&all).await.expect("upsert again"),
+            s.upsert_regions(&all, &ev()).await.expect("upsert"),
+            12,
+            "{b}"
+        );
+        assert_eq!(
+            s.upsert_regions(&all, &ev()).await.expect("upsert again"),
             0,
             "{b}: identical upsert changes nothing"
         );
@@ -343,7 +354,9 @@ async fn upserting_regions_counts_changed_rows_and_an_identical_upsert_changes_n
         renamed[9].name = "桥二居民委员会".into();
         renamed[9].display_name = "桥二居民委员会".into();
         assert_eq!(
-            s.upsert_regions(&renamed).await.expect("upsert renamed"),
+            s.upsert_regions(&renamed, &ev())
+                .await
+                .expect("upsert renamed"),
             1,
             "{b}: one renamed row"
         );
@@ -359,11 +372,15 @@ async fn upserting_regions_counts_changed_rows_and_an_identical_upsert_changes_n
         let mut redisplayed = renamed.clone();
         redisplayed[2].display_name = "上海".into();
         assert_eq!(
-            s.upsert_regions(&redisplayed).await.expect("upsert"),
+            s.upsert_regions(&redisplayed, &ev()).await.expect("upsert"),
             1,
             "{b}: changed display name"
         );
-        assert_eq!(s.upsert_regions(&[]).await.expect("empty upsert"), 0, "{b}");
+        assert_eq!(
+            s.upsert_regions(&[], &ev()).await.expect("empty upsert"),
+            0,
+            "{b}"
+        );
     }
 }
 
@@ -596,7 +613,7 @@ async fn places_inserted_concurrently_under_one_parent_all_get_distinct_codes() 
                         name: format!("第{i}网格"),
                     };
                     start.wait().await;
-                    s.insert_place(&place, &place.name).await
+                    s.insert_place(&place, &place.name, &ev()).await
                 })
             })
             .collect();
@@ -662,7 +679,7 @@ async fn an_org_round_trips_every_field_with_millisecond_timestamps() {
             updated_at: T0 + Duration::milliseconds(1500) + Duration::nanoseconds(999_999),
             ..org("五里桥社工服务社", OrgKind::SocialOrg, "310101020")
         };
-        s.insert_org(&full).await.expect("insert full org");
+        s.insert_org(&full, &ev()).await.expect("insert full org");
         let got = s.org(full.id).await.expect("org").expect("stored");
         assert_same_org(b, &got, &full);
         assert_eq!(
@@ -672,14 +689,14 @@ async fn an_org_round_trips_every_field_with_millisecond_timestamps() {
         );
 
         let bare = org("桥一居委会", OrgKind::Committee, "310101020001");
-        s.insert_org(&bare).await.expect("insert bare org");
+        s.insert_org(&bare, &ev()).await.expect("insert bare org");
         let got = s.org(bare.id).await.expect("org").expect("stored");
         assert_same_org(b, &got, &bare);
         assert_eq!(got.phone, None, "{b}");
 
         for kind in OrgKind::ALL {
             let o = org(kind.as_str(), kind, "310104");
-            s.insert_org(&o).await.expect("insert");
+            s.insert_org(&o, &ev()).await.expect("insert");
             let got = s.org(o.id).await.expect("org").expect("stored");
             assert_eq!(got.kind, kind, "{b}: kind round trip");
         }
@@ -698,7 +715,7 @@ async fn updating_an_org_with_the_current_version_bumps_the_version() {
         seed_regions(&f).await;
         let s = &f.store;
         let o = org("五里桥社工服务社", OrgKind::SocialOrg, "310101020");
-        s.insert_org(&o).await.expect("insert");
+        s.insert_org(&o, &ev()).await.expect("insert");
         let input = OrgInput {
             name: "黄浦区社工站".into(),
             kind: OrgKind::Station,
@@ -708,7 +725,9 @@ async fn updating_an_org_with_the_current_version_bumps_the_version() {
             description: None,
         };
         let later = T0 + Duration::minutes(5);
-        s.update_org(o.id, &input, 1, later).await.expect("update");
+        s.update_org(o.id, &input, 1, later, &ev())
+            .await
+            .expect("update");
         let got = s.org(o.id).await.expect("org").expect("stored");
         let want = Org {
             id: o.id,
@@ -736,7 +755,7 @@ async fn updating_an_org_with_a_stale_version_is_a_conflict_and_changes_nothing(
             phone: Some("021-1234567".into()),
             ..org("五里桥社工服务社", OrgKind::SocialOrg, "310101020")
         };
-        s.insert_org(&o).await.expect("insert");
+        s.insert_org(&o, &ev()).await.expect("insert");
         let first = OrgInput {
             name: "第一次修改".into(),
             kind: OrgKind::Charity,
@@ -745,7 +764,7 @@ async fn updating_an_org_with_a_stale_version_is_a_conflict_and_changes_nothing(
             address: None,
             description: Some("first".into()),
         };
-        s.update_org(o.id, &first, 1, T0 + Duration::minutes(1))
+        s.update_org(o.id, &first, 1, T0 + Duration::minutes(1), &ev())
             .await
             .expect("first update");
         let stale = OrgInput {
@@ -753,7 +772,7 @@ async fn updating_an_org_with_a_stale_version_is_a_conflict_and_changes_nothing(
             ..first.clone()
         };
         let res = s
-            .update_org(o.id, &stale, 1, T0 + Duration::minutes(2))
+            .update_org(o.id, &stale, 1, T0 + Duration::minutes(2), &ev())
             .await;
         assert!(
             matches!(res, Err(Error::Conflict(_))),
@@ -788,7 +807,7 @@ async fn seed_orgs(f: &Fixture) {
         org("阳光慈善超市", OrgKind::Provider, "310104003001"),
         org("打浦桥居委会", OrgKind::Committee, "310101021001"),
     ] {
-        f.store.insert_org(&o).await.expect("insert org");
+        f.store.insert_org(&o, &ev()).await.expect("insert org");
     }
 }
 
@@ -924,14 +943,14 @@ async fn a_user_is_created_with_grants_and_found_by_id_and_name() {
         seed_regions(&f).await;
         let s = &f.store;
         let committee = org("桥一居委会", OrgKind::Committee, "310101020001");
-        s.insert_org(&committee).await.expect("org");
+        s.insert_org(&committee, &ev()).await.expect("org");
         let grants = vec![
             grant(Role::SocialWorker, "310101020", None),
             grant(Role::CommitteeStaff, "310101020001", Some(committee.id)),
         ];
         let nu = new_user("wang.li", "310101020001", grants.clone());
         let id = s
-            .insert_user(&nu, "$argon2id$v=19$hash", T0)
+            .insert_user(&nu, "$argon2id$v=19$hash", T0, &ev())
             .await
             .expect("insert user");
 
@@ -988,7 +1007,12 @@ async fn a_duplicate_username_is_invalid_on_the_username_field() {
         seed_regions(&f).await;
         let s = &f.store;
         let first = s
-            .insert_user(&new_user("wang.li", "310101020001", vec![]), "h1", T0)
+            .insert_user(
+                &new_user("wang.li", "310101020001", vec![]),
+                "h1",
+                T0,
+                &ev(),
+            )
             .await
             .expect("first");
         let res = s
@@ -1000,6 +1024,7 @@ async fn a_duplicate_username_is_invalid_on_the_username_field() {
                 ),
                 "h2",
                 T0,
+                &ev(),
             )
             .await;
         match res {
@@ -1041,7 +1066,7 @@ async fn listing_users_returns_only_users_at_home_under_the_scope() {
             ("tianping", "310104003001"),
             ("huangpu", "310101"),
         ] {
-            s.insert_user(&new_user(name, region, vec![]), "h", T0)
+            s.insert_user(&new_user(name, region, vec![]), "h", T0, &ev())
                 .await
                 .expect("insert user");
         }
@@ -1088,18 +1113,19 @@ async fn grants_are_added_and_deleted_only_for_their_own_user() {
                 &new_user("admin", "31", vec![grant(Role::Admin, "31", None)]),
                 "h",
                 T0,
+                &ev(),
             )
             .await
             .expect("admin");
         let worker = s
-            .insert_user(&new_user("worker", "310101020001", vec![]), "h", T0)
+            .insert_user(&new_user("worker", "310101020001", vec![]), "h", T0, &ev())
             .await
             .expect("worker");
         assert!(s.grants(worker).await.expect("grants").is_empty(), "{b}");
 
         let g = grant(Role::Supervisor, "310101", None);
         let gid = s
-            .insert_grant(worker, &g, admin, T0)
+            .insert_grant(worker, &g, admin, T0, &ev())
             .await
             .expect("insert grant");
         let got = s.grants(worker).await.expect("grants");
@@ -1109,7 +1135,7 @@ async fn grants_are_added_and_deleted_only_for_their_own_user() {
         assert_eq!(s.grants(admin).await.expect("grants").len(), 1, "{b}");
 
         assert!(
-            !s.delete_grant(admin, gid).await.expect("delete"),
+            !s.delete_grant(admin, gid, &ev()).await.expect("delete"),
             "{b}: wrong user deletes nothing"
         );
         assert_eq!(
@@ -1117,10 +1143,15 @@ async fn grants_are_added_and_deleted_only_for_their_own_user() {
             1,
             "{b}: grant still there"
         );
-        assert!(s.delete_grant(worker, gid).await.expect("delete"), "{b}");
+        assert!(
+            s.delete_grant(worker, gid, &ev()).await.expect("delete"),
+            "{b}"
+        );
         assert!(s.grants(worker).await.expect("grants").is_empty(), "{b}");
         assert!(
-            !s.delete_grant(worker, gid).await.expect("delete again"),
+            !s.delete_grant(worker, gid, &ev())
+                .await
+                .expect("delete again"),
             "{b}: already gone"
         );
         assert_eq!(
@@ -1138,14 +1169,14 @@ async fn a_users_language_can_be_changed() {
         seed_regions(&f).await;
         let s = &f.store;
         let id = s
-            .insert_user(&new_user("wang.li", "310101", vec![]), "h", T0)
+            .insert_user(&new_user("wang.li", "310101", vec![]), "h", T0, &ev())
             .await
             .expect("insert");
         let other = s
-            .insert_user(&new_user("li.wang", "310101", vec![]), "h", T0)
+            .insert_user(&new_user("li.wang", "310101", vec![]), "h", T0, &ev())
             .await
             .expect("insert");
-        s.set_user_lang(id, "en").await.expect("set lang");
+        s.set_user_lang(id, "en", &ev()).await.expect("set lang");
         let u = s.user(id).await.expect("user").expect("stored");
         assert_eq!(u.lang, "en", "{b}");
         let o = s.user(other).await.expect("user").expect("stored");
@@ -1158,7 +1189,7 @@ async fn a_users_language_can_be_changed() {
 async fn seed_user(f: &Fixture) -> UserId {
     seed_regions(f).await;
     f.store
-        .insert_user(&new_user("wang.li", "310101020001", vec![]), "h", T0)
+        .insert_user(&new_user("wang.li", "310101020001", vec![]), "h", T0, &ev())
         .await
         .expect("user")
 }
@@ -1178,10 +1209,10 @@ async fn a_session_is_stored_touched_and_deleted() {
         let b = f.backend;
         let user = seed_user(&f).await;
         let s = &f.store;
-        s.insert_session(&session("hash-1", user, T0, T0))
+        s.insert_session(&session("hash-1", user, T0, T0), &ev())
             .await
             .expect("insert");
-        s.insert_session(&session("hash-2", user, T0, T0))
+        s.insert_session(&session("hash-2", user, T0, T0), &ev())
             .await
             .expect("insert");
         let got = s.session("hash-1").await.expect("session").expect("stored");
@@ -1202,7 +1233,7 @@ async fn a_session_is_stored_touched_and_deleted() {
             "{b}: only that session touched"
         );
 
-        s.delete_session("hash-1").await.expect("delete");
+        s.delete_session("hash-1", None).await.expect("delete");
         assert!(s.session("hash-1").await.expect("session").is_none(), "{b}");
         assert!(s.session("hash-2").await.expect("session").is_some(), "{b}");
         assert!(s.session("nope").await.expect("session").is_none(), "{b}");
@@ -1218,13 +1249,13 @@ async fn purging_sessions_removes_idle_and_too_old_ones_and_keeps_live_ones() {
         let now = T0 + Duration::days(1);
         let h = Duration::hours;
         let m = Duration::minutes;
-        s.insert_session(&session("live", user, now - h(1), now - m(1)))
+        s.insert_session(&session("live", user, now - h(1), now - m(1)), &ev())
             .await
             .expect("insert");
-        s.insert_session(&session("idle", user, now - h(1), now - m(31)))
+        s.insert_session(&session("idle", user, now - h(1), now - m(31)), &ev())
             .await
             .expect("insert");
-        s.insert_session(&session("old", user, now - h(13), now - m(1)))
+        s.insert_session(&session("old", user, now - h(13), now - m(1)), &ev())
             .await
             .expect("insert");
         let purged = s

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 use wushe_core::users::login::AlertKind;
-use wushe_core::users::{account, password};
+use wushe_core::users::{account, password, service as users};
 
 use crate::AppState;
 use crate::http::client_ip::ClientIp;
@@ -16,6 +16,7 @@ use crate::http::error::HttpError;
 use crate::http::form::{render, see_other};
 use crate::http::login_defence::{Defence, Refused};
 use crate::http::page::Page;
+use crate::http::request_id::RequestId;
 use crate::http::session::{self, CurrentActor, SessionHash, session_cookie_name, set_cookie};
 
 pub fn router() -> Router<AppState> {
@@ -100,6 +101,7 @@ fn refuse(page: Page, f: LoginForm, why: Refused) -> Result<Response, HttpError>
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    request: RequestId,
     page: Page,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, HttpError> {
@@ -121,6 +123,14 @@ async fn login(
     let user = match (ok, user) {
         (true, Some(u)) if !u.disabled => u,
         (_, user) => {
+            let now = state.clock.now();
+            users::record_failed_login(
+                state.store.as_ref(),
+                user.as_ref(),
+                Some(request.0.clone()),
+                now,
+            )
+            .await?;
             state
                 .metrics
                 .logins_failed
@@ -133,7 +143,14 @@ async fn login(
         }
     };
     defence.succeeded(&user, &old_hash, upgraded).await?;
-    let token = session::start(&state, user.id).await?;
+    let audit = users::login_event(
+        state.store.as_ref(),
+        user.id,
+        Some(request.0),
+        state.clock.now(),
+    )
+    .await?;
+    let token = session::start(&state, user.id, &audit).await?;
     let rules = state.config.password_rules();
     let expired = rules.is_expired(user.password_changed_at, state.clock.now());
     let to = if expired {
@@ -164,9 +181,10 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     hash: Option<axum::Extension<SessionHash>>,
+    actor: Option<CurrentActor>,
 ) -> Result<Response, HttpError> {
-    if let Some(axum::Extension(h)) = hash {
-        state.store.delete_session(&h.0).await?;
+    if let (Some(axum::Extension(h)), Some(CurrentActor(a))) = (hash, actor) {
+        users::logout(state.store.as_ref(), &a, &h.0, state.clock.now()).await?;
     }
     let mut res = see_other("/login");
     res.headers_mut().append(
@@ -190,7 +208,7 @@ async fn set_lang(
 ) -> Result<Response, HttpError> {
     let lang = if f.lang == "en" { "en" } else { "zh" };
     if let Some(CurrentActor(a)) = actor {
-        state.store.set_user_lang(a.user_id, lang).await?;
+        users::set_lang(state.store.as_ref(), &a, lang, state.clock.now()).await?;
     }
     let mut res = see_other(&safe_next(&f.back));
     res.headers_mut().append(

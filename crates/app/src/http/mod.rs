@@ -1,8 +1,9 @@
 //! The web layer: one router for pages and the JSON API under `/api/v1`, with the
-//! middleware every request passes (security headers → error rendering → session →
-//! password expiry → CSRF).
+//! middleware every request passes (request id → security headers → error rendering →
+//! session → audit context → password expiry → CSRF).
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod client_ip;
 pub mod csrf;
@@ -14,6 +15,7 @@ pub mod openapi;
 pub mod orgs;
 pub mod page;
 pub mod regions;
+pub mod request_id;
 pub mod security;
 pub mod session;
 pub mod tokens;
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(orgs::router())
         .merge(users::router())
         .merge(tokens::router())
+        .merge(audit::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
@@ -44,9 +47,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         .layer(from_fn_with_state(state.clone(), account::password_gate))
+        .layer(from_fn_with_state(state.clone(), audit::context))
         .layer(from_fn_with_state(state.clone(), session::load_actor))
         .layer(from_fn(error::render_errors))
         .layer(from_fn_with_state(state.clone(), security::headers))
+        .layer(from_fn(request_id::assign))
         .with_state(state)
 }
 

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::http::{auth, orgs, regions, tokens, users};
+use crate::http::{audit, auth, orgs, regions, tokens, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,8 +15,9 @@ use crate::http::{auth, orgs, regions, tokens, users};
         users::list, users::get_one, users::create, users::add_grant, users::revoke_grant,
         tokens::list, tokens::create, tokens::revoke,
         users::disable, users::enable, users::unlock,
+        audit::list,
     ),
-    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens")),
+    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit")),
     modifiers(&BearerScheme),
     security(("bearer" = []))
 )]

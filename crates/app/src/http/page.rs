@@ -113,6 +113,12 @@ fn nav_for(actor: &Actor, lang: Lang) -> Vec<NavItem> {
             label: lang.pick("工作人员", "Staff"),
         });
     }
+    if actor.can(Permission::ViewAudit) {
+        nav.push(NavItem {
+            href: "/audit",
+            label: lang.pick("审计日志", "Audit log"),
+        });
+    }
     nav
 }
 

@@ -10,6 +10,7 @@ use axum::response::Response;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use wushe_core::Actor;
+use wushe_core::audit::AuditEvent;
 use wushe_core::ids::UserId;
 use wushe_core::tokens::service as tokens;
 use wushe_core::users::{Session, service as users};
@@ -69,8 +70,12 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Start a session for a user; returns the cookie token.
-pub async fn start(state: &AppState, user: UserId) -> Result<String, HttpError> {
+/// Start a session for a user, recording `audit` (the login) with it; returns the cookie token.
+pub async fn start(
+    state: &AppState,
+    user: UserId,
+    audit: &AuditEvent,
+) -> Result<String, HttpError> {
     let token = random_token()?;
     let now = state.clock.now();
     let session = Session {
@@ -79,7 +84,7 @@ pub async fn start(state: &AppState, user: UserId) -> Result<String, HttpError> 
         created_at: now,
         last_seen_at: now,
     };
-    state.store.insert_session(&session).await?;
+    state.store.insert_session(&session, audit).await?;
     Ok(token)
 }
 
@@ -133,7 +138,7 @@ pub async fn load_actor(
                     req.extensions_mut().insert(actor);
                 }
             } else {
-                state.store.delete_session(&hash).await?;
+                state.store.delete_session(&hash, None).await?;
             }
         }
     }

@@ -6,6 +6,7 @@ use wushe_core::{Error, Result};
 use crate::AppState;
 
 pub const PURGE_SESSIONS: &str = "purge_sessions";
+pub const AUDIT_CHECKPOINT: &str = "audit_checkpoint";
 
 /// Run one job.
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
@@ -27,6 +28,15 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             if n > 0 {
                 tracing::info!(removed = n, "old login failures and locks purged");
             }
+            Ok(())
+        }
+        AUDIT_CHECKPOINT => {
+            crate::checkpoints::write(
+                state.store.as_ref(),
+                &state.config.data_dir,
+                state.clock.now(),
+            )
+            .await?;
             Ok(())
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),

@@ -22,13 +22,18 @@ pub async fn drain(state: &AppState) -> wushe_core::Result<usize> {
     Ok(n)
 }
 
-/// Queue the periodic tasks whose time has come (each at most once per period).
+/// Queue the periodic tasks whose time has come (each at most once per period): the
+/// session purge every ten minutes, the audit checkpoint every hour.
 pub async fn enqueue_periodic(state: &AppState) -> wushe_core::Result<()> {
     let now = state.clock.now();
-    let bucket = now.unix_timestamp() / 600;
-    let job = NewJob::new(handlers::PURGE_SESSIONS, "{}".into(), now)
-        .unique(format!("{}:{bucket}", handlers::PURGE_SESSIONS));
-    state.store.enqueue(&job).await?;
+    for (kind, period) in [
+        (handlers::PURGE_SESSIONS, 600),
+        (handlers::AUDIT_CHECKPOINT, 3600),
+    ] {
+        let bucket = now.unix_timestamp() / period;
+        let job = NewJob::new(kind, "{}".into(), now).unique(format!("{kind}:{bucket}"));
+        state.store.enqueue(&job).await?;
+    }
     Ok(())
 }
 

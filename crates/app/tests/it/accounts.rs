@@ -10,6 +10,7 @@ use wushe_core::regions::RegionCode;
 use wushe_core::users::{NewUser, password};
 
 use crate::harness::*;
+use wushe_core::audit::{Action, AuditEvent};
 
 #[tokio::test]
 async fn disabling_a_user_ends_their_sessions_at_once_and_stops_their_login() {
@@ -108,7 +109,12 @@ async fn only_an_admin_of_the_users_region_may_disable_and_never_themselves() {
     let mightier = app
         .state
         .store
-        .insert_user(&mightier, &hash, OffsetDateTime::now_utc())
+        .insert_user(
+            &mightier,
+            &hash,
+            OffsetDateTime::now_utc(),
+            &AuditEvent::new(Action::UserCreated, OffsetDateTime::now_utc()),
+        )
         .await
         .expect("insert");
     let res = admin.post_json(&path(mightier), &json!({})).await;

@@ -11,6 +11,7 @@ use wushe_app::regions_file::{ImportOutcome, import_text};
 use wushe_app::{App, AppState};
 use wushe_core::TestClock;
 use wushe_core::actor::{Grant, Role};
+use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::ids::UserId;
 use wushe_core::regions::RegionCode;
 use wushe_core::users::{NewUser, password};
@@ -158,7 +159,8 @@ impl TestApp {
             .await
             .expect("build app");
         let state = app.state().clone();
-        match import_text(state.store.as_ref(), &test_regions())
+        let event = AuditEvent::new(Action::RegionsImported, OffsetDateTime::now_utc());
+        match import_text(state.store.as_ref(), &test_regions(), event)
             .await
             .expect("import")
         {
@@ -210,10 +212,14 @@ impl TestApp {
             }],
         };
         let hash = password::hash(PASSWORD).expect("hash");
+        let now = OffsetDateTime::now_utc();
+        let event = AuditEvent::new(Action::UserCreated, now)
+            .region(&user.region)
+            .record(RecordKind::User, Vec::<String>::new());
         let id = self
             .state
             .store
-            .insert_user(&user, &hash, OffsetDateTime::now_utc())
+            .insert_user(&user, &hash, now, &event)
             .await
             .expect("insert user");
         (username, id)

@@ -1,5 +1,6 @@
 //! The durable job queue as the application uses it: periodic tasks are queued once per
-//! period and the session purge removes expired sessions.
+//! period (the session purge every ten minutes, the audit checkpoint every hour) and the
+//! session purge removes expired sessions.
 
 use reqwest::StatusCode;
 use wushe_app::jobs;
@@ -20,8 +21,8 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
         .expect("enqueue again");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        1,
-        "one purge per period"
+        2,
+        "one purge and one audit checkpoint per period"
     );
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
@@ -44,8 +45,12 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
         StatusCode::OK,
         "a live session survives the purge"
     );
-    // Ten minutes later the next period queues the purge again.
+    // Ten minutes later the next period queues the purge again (and the checkpoint only if
+    // the clock crossed into a new hour).
+    let hour = |t: time::OffsetDateTime| t.unix_timestamp() / 3600;
+    let before = app.clock.now();
     app.clock.advance(time::Duration::minutes(10));
+    let new_hour = usize::from(hour(before) != hour(app.clock.now()));
     jobs::enqueue_periodic(&app.state).await.expect("enqueue");
-    assert_eq!(jobs::drain(&app.state).await.expect("drain"), 1);
+    assert_eq!(jobs::drain(&app.state).await.expect("drain"), 1 + new_hour);
 }

@@ -3,6 +3,7 @@
 //! command-line tests against the built binary, and browser tests in headless Chromium.
 
 mod accounts;
+mod audit;
 mod browser;
 mod cli;
 mod harness;

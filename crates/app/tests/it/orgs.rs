@@ -11,6 +11,7 @@ use wushe_core::orgs::{Org, OrgFilter, OrgKind};
 use wushe_core::regions::RegionCode;
 
 use crate::harness::*;
+use wushe_core::audit::{Action, AuditEvent};
 
 /// Put an organisation straight into the store, as if someone with scope had registered it.
 async fn seed_org(app: &TestApp, name: &str, kind: OrgKind, region: &str) -> Org {
@@ -27,7 +28,14 @@ async fn seed_org(app: &TestApp, name: &str, kind: OrgKind, region: &str) -> Org
         created_at: now,
         updated_at: now,
     };
-    app.state.store.insert_org(&org).await.expect("insert org");
+    app.state
+        .store
+        .insert_org(
+            &org,
+            &AuditEvent::new(Action::OrgCreated, OffsetDateTime::now_utc()),
+        )
+        .await
+        .expect("insert org");
     org
 }
 

@@ -11,6 +11,7 @@ use wushe_core::users::{NewUser, password};
 use wushe_core::{Clock, Role};
 
 use crate::harness::*;
+use wushe_core::audit::{Action, AuditEvent};
 
 const STRONG: &str = "tiger lamp orchard river";
 const STRONG_MLPS: &str = "Tiger-lamp-orchard-7";
@@ -83,7 +84,12 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
     };
     let store = &app.state.store;
     let id = store
-        .insert_user(&user, &old, OffsetDateTime::now_utc())
+        .insert_user(
+            &user,
+            &old,
+            OffsetDateTime::now_utc(),
+            &AuditEvent::new(Action::UserCreated, OffsetDateTime::now_utc()),
+        )
         .await
         .expect("insert");
     let mut c = app.client();

@@ -142,12 +142,7 @@ mod tests {
     type Check<'a> = dyn FnMut(State, Action, Option<State>, &[Action]) + 'a;
 
     /// Every sequence of up to 7 actions from `new`, each step checked.
-    fn walk(
-        state: State,
-        depth: usize,
-        path: &mut Vec<Action>,
-        check: &mut Check<'_>,
-    ) {
+    fn walk(state: State, depth: usize, path: &mut Vec<Action>, check: &mut Check<'_>) {
         if depth == 0 {
             return;
         }

@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::actor::{Actor, Permission};
+use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::OrgId;
 use crate::orgs::{Org, OrgFilter, OrgForm};
@@ -50,7 +51,11 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    store.insert_org(&org).await?;
+    let audit = AuditEvent::new(Action::OrgCreated, now)
+        .by(actor)
+        .region(&org.region)
+        .record(RecordKind::Org, [org.id]);
+    store.insert_org(&org, &audit).await?;
     Ok(org)
 }
 
@@ -74,7 +79,11 @@ pub async fn update(
         .region(&input.region)
         .await?
         .ok_or_else(unknown_region)?;
-    store.update_org(id, &input, version, now).await?;
+    let audit = AuditEvent::new(Action::OrgUpdated, now)
+        .by(actor)
+        .region(&input.region)
+        .record(RecordKind::Org, [id]);
+    store.update_org(id, &input, version, now, &audit).await?;
     store.org(id).await?.ok_or(Error::NotFound)
 }
 

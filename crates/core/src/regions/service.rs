@@ -1,7 +1,10 @@
 //! Use-cases for places. The official tree is public fact and readable by all staff;
 //! adding grids and buildings needs `ManagePlaces` over the community.
 
+use time::OffsetDateTime;
+
 use crate::actor::{Actor, Permission};
+use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::error::{Error, FieldErrors, Result};
 use crate::regions::{Level, NewPlace, Region, RegionCode, display_name};
 use crate::store::Store;
@@ -61,6 +64,7 @@ pub async fn add_place(
     parent: &str,
     level: &str,
     name: &str,
+    now: OffsetDateTime,
 ) -> Result<Region> {
     let mut errors = FieldErrors::default();
     let parent = errors.take(RegionCode::parse(parent));
@@ -98,7 +102,12 @@ pub async fn add_place(
         level,
         name,
     };
+    // The store adds the new place's code to the record ids.
+    let audit = AuditEvent::new(Action::PlaceAdded, now)
+        .by(actor)
+        .region(&place.parent)
+        .record(RecordKind::Place, Vec::<String>::new());
     store
-        .insert_place(&place, &display_name(&place.name, level, None))
+        .insert_place(&place, &display_name(&place.name, level, None), &audit)
         .await
 }

@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::actor::{Actor, Grant, Permission, Role};
+use crate::audit::{Action, AuditEvent, Outcome, RecordKind};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::{GrantId, OrgId, UserId};
 use crate::regions::RegionCode;
@@ -51,6 +52,8 @@ pub async fn load_actor(store: &dyn Store, id: UserId) -> Result<Option<Actor>> 
         user_id: user.id,
         username: user.username,
         display_name: user.display_name,
+        region: user.region,
+        request_id: None,
         grants,
     }))
 }
@@ -114,9 +117,10 @@ pub fn parse_new_user(
     })
 }
 
-/// Store a parsed account with its hashed password.
+/// Store a parsed account with its hashed password; `actor` is `None` on the command line.
 pub async fn create(
     store: &dyn Store,
+    actor: Option<&Actor>,
     user: &NewUser,
     password_hash: &str,
     now: OffsetDateTime,
@@ -128,7 +132,74 @@ pub async fn create(
             .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
         check_org_exists(store, g).await?;
     }
-    store.insert_user(user, password_hash, now).await
+    let mut audit = AuditEvent::new(Action::UserCreated, now);
+    if let Some(a) = actor {
+        audit = audit.by(a);
+    }
+    // The store adds the new account's id to the record ids.
+    let audit = audit
+        .region(&user.region)
+        .record(RecordKind::User, Vec::<String>::new());
+    store.insert_user(user, password_hash, now, &audit).await
+}
+
+/// The audit event of a successful login, stored with the new session.
+pub async fn login_event(
+    store: &dyn Store,
+    user: UserId,
+    request_id: Option<String>,
+    now: OffsetDateTime,
+) -> Result<AuditEvent> {
+    let mut actor = load_actor(store, user).await?.ok_or(Error::NotFound)?;
+    actor.request_id = request_id;
+    Ok(AuditEvent::new(Action::Login, now)
+        .by(&actor)
+        .record(RecordKind::User, [user]))
+}
+
+/// Record a failed login. The name typed is never stored: a known account is named by its
+/// id (and filed under its region, so its admins see attacks on it); an unknown one leaves
+/// nothing identifying.
+pub async fn record_failed_login(
+    store: &dyn Store,
+    user: Option<&User>,
+    request_id: Option<String>,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let mut audit = AuditEvent::new(Action::LoginFailed, now)
+        .request(request_id)
+        .outcome(Outcome::Failed);
+    if let Some(u) = user {
+        audit = audit.region(&u.region).record(RecordKind::User, [u.id]);
+    }
+    store.append_audit(&audit).await.map(|_| ())
+}
+
+/// End the actor's session, audited.
+pub async fn logout(
+    store: &dyn Store,
+    actor: &Actor,
+    token_hash: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let audit = AuditEvent::new(Action::Logout, now)
+        .by(actor)
+        .record(RecordKind::User, [actor.user_id]);
+    store.delete_session(token_hash, Some(&audit)).await
+}
+
+/// Remember the interface language of the signed-in user.
+pub async fn set_lang(
+    store: &dyn Store,
+    actor: &Actor,
+    lang: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let lang = if lang == "en" { "en" } else { "zh" };
+    let audit = AuditEvent::new(Action::LangChanged, now)
+        .by(actor)
+        .record(RecordKind::User, [actor.user_id]);
+    store.set_user_lang(actor.user_id, lang, &audit).await
 }
 
 pub async fn add_grant(
@@ -158,7 +229,14 @@ pub async fn add_grant(
         .await?
         .ok_or_else(|| Error::invalid("region", "没有这个地区", "No such region"))?;
     check_org_exists(store, &grant).await?;
-    store.insert_grant(user, &grant, actor.user_id, now).await
+    // The store adds the new grant's id after the user's.
+    let audit = AuditEvent::new(Action::GrantAdded, now)
+        .by(actor)
+        .region(&grant.region)
+        .record(RecordKind::Grant, [user]);
+    store
+        .insert_grant(user, &grant, actor.user_id, now, &audit)
+        .await
 }
 
 /// A grant's organisation must exist (otherwise the insert would fail on the foreign key).
@@ -178,6 +256,7 @@ pub async fn revoke_grant(
     actor: &Actor,
     user: UserId,
     grant: GrantId,
+    now: OffsetDateTime,
 ) -> Result<()> {
     let (target, grants) = get(store, actor, user).await?;
     if target.id == actor.user_id {
@@ -188,7 +267,11 @@ pub async fn revoke_grant(
         .find(|g| g.id == grant)
         .ok_or(Error::NotFound)?;
     check_may_grant(actor, &g.grant)?;
-    if store.delete_grant(user, grant).await? {
+    let audit = AuditEvent::new(Action::GrantRevoked, now)
+        .by(actor)
+        .region(&g.grant.region)
+        .record(RecordKind::Grant, [user.to_string(), grant.to_string()]);
+    if store.delete_grant(user, grant, &audit).await? {
         Ok(())
     } else {
         Err(Error::NotFound)
@@ -259,6 +342,8 @@ mod tests {
             user_id: UserId::new(),
             username: "a".into(),
             display_name: "a".into(),
+            region: RegionCode::parse(code).expect("code"),
+            request_id: None,
             grants: vec![Grant {
                 role,
                 region: RegionCode::parse(code).expect("code"),

@@ -111,6 +111,14 @@ pub async fn add_child(
     Path(code): Path<String>,
     Json(b): Json<NewPlaceDto>,
 ) -> Result<(StatusCode, Json<PlaceDto>), HttpError> {
-    let r = service::add_place(s.store.as_ref(), &a, &code, &b.level, &b.name).await?;
+    let r = service::add_place(
+        s.store.as_ref(),
+        &a,
+        &code,
+        &b.level,
+        &b.name,
+        s.clock.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(r.into())))
 }

@@ -136,7 +136,17 @@ pub async fn add_child(
     Path(code): Path<String>,
     Form(f): Form<AddForm>,
 ) -> Result<Response, HttpError> {
-    match field_errors(service::add_place(s.store.as_ref(), &a, &code, &f.level, &f.name).await)? {
+    match field_errors(
+        service::add_place(
+            s.store.as_ref(),
+            &a,
+            &code,
+            &f.level,
+            &f.name,
+            s.clock.now(),
+        )
+        .await,
+    )? {
         Ok(_) => Ok(see_other(&format!("/places/{code}"))),
         Err(e) => {
             let lang = page.lang;

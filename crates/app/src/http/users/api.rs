@@ -96,7 +96,7 @@ pub(super) async fn create_user(
     let hash = hashing(s, move || password::hash(&pw))
         .await
         .map_err(|_| wushe_core::Error::internal("hashing failed"))??;
-    service::create(s.store.as_ref(), &new, &hash, s.clock.now()).await
+    service::create(s.store.as_ref(), Some(a), &new, &hash, s.clock.now()).await
 }
 
 /// Staff accounts in your scope.
@@ -175,7 +175,14 @@ pub async fn revoke_grant(
     CurrentActor(a): CurrentActor,
     Path((id, grant)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
-    service::revoke_grant(s.store.as_ref(), &a, parse_user(&id)?, parse_grant(&grant)?).await?;
+    service::revoke_grant(
+        s.store.as_ref(),
+        &a,
+        parse_user(&id)?,
+        parse_grant(&grant)?,
+        s.clock.now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -145,7 +145,14 @@ pub async fn revoke_grant(
     CurrentActor(a): CurrentActor,
     Path((id, grant)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
-    service::revoke_grant(s.store.as_ref(), &a, parse_user(&id)?, parse_grant(&grant)?).await?;
+    service::revoke_grant(
+        s.store.as_ref(),
+        &a,
+        parse_user(&id)?,
+        parse_grant(&grant)?,
+        s.clock.now(),
+    )
+    .await?;
     Ok(see_other(&format!("/users/{id}")))
 }
 

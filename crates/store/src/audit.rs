@@ -1,0 +1,200 @@
+//! SQL for the audit log. Every audited transaction starts with [`lock_head!`] (an update of
+//! the one-row `audit_head`: the write lock on SQLite, the row lock on PostgreSQL), makes its
+//! change, then [`append_entry!`] seals the event onto the head, stores it with its record
+//! ids and moves the head — so concurrent appends queue up and never fork the chain. The
+//! macros expand inside `on_pool!` bodies, once per backend, like the rest of the SQL.
+
+use async_trait::async_trait;
+use wushe_core::Result;
+use wushe_core::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
+use wushe_core::regions::RegionCode;
+use wushe_core::store::AuditStore;
+
+use crate::{SqlStore, db_err, ms, on_pool, scope_clause};
+
+/// Takes the lock and reads the head. `SET seq = seq` changes nothing but is a write.
+pub(crate) const LOCK_HEAD: &str =
+    "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash";
+pub(crate) const INSERT_ENTRY: &str = "INSERT INTO audit_log
+    (seq, at, actor_id, roles, region_code, action, record_kind, record_ids, request_id, outcome, prev_hash, hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub(crate) const INSERT_REF: &str =
+    "INSERT INTO audit_refs (record_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+pub(crate) const MOVE_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
+
+const COLS: &str = "seq, at, actor_id, roles, region_code, action, record_kind, record_ids, request_id, outcome, prev_hash, hash";
+
+/// Lock the audit head in the open transaction `$tx` and return it as an `Anchor`. Must be
+/// the transaction's first statement (on SQLite a read first would make the later upgrade
+/// to a writer fail instead of wait).
+macro_rules! lock_head {
+    ($tx:ident) => {{
+        let (seq, hash): (i64, String) = sqlx::query_as($crate::audit::LOCK_HEAD)
+            .fetch_one(&mut *$tx)
+            .await
+            .map_err($crate::db_err)?;
+        wushe_core::audit::Anchor { seq, hash }
+    }};
+}
+pub(crate) use lock_head;
+
+/// Seal `$event` onto `$head` and write it, its record ids and the new head in `$tx`.
+/// Evaluates to the stored `AuditEntry`.
+macro_rules! append_entry {
+    ($tx:ident, $head:expr, $event:expr) => {{
+        let entry = wushe_core::audit::AuditEntry::seal(&$head, $event);
+        sqlx::query($crate::audit::INSERT_ENTRY)
+            .bind(entry.seq)
+            .bind(entry.at_ms)
+            .bind(entry.actor.as_deref())
+            .bind(entry.roles.as_str())
+            .bind(entry.region.as_deref())
+            .bind(entry.action.as_str())
+            .bind(entry.record_kind.as_deref())
+            .bind(entry.record_ids.as_str())
+            .bind(entry.request_id.as_deref())
+            .bind(entry.outcome.as_str())
+            .bind(entry.prev_hash.as_str())
+            .bind(entry.hash.as_str())
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::db_err)?;
+        for id in entry.ids() {
+            sqlx::query($crate::audit::INSERT_REF)
+                .bind(id)
+                .bind(entry.seq)
+                .execute(&mut *$tx)
+                .await
+                .map_err($crate::db_err)?;
+        }
+        sqlx::query($crate::audit::MOVE_HEAD)
+            .bind(entry.seq)
+            .bind(entry.hash.as_str())
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::db_err)?;
+        entry
+    }};
+}
+pub(crate) use append_entry;
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    seq: i64,
+    at: i64,
+    actor_id: Option<String>,
+    roles: String,
+    region_code: Option<String>,
+    action: String,
+    record_kind: Option<String>,
+    record_ids: String,
+    request_id: Option<String>,
+    outcome: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<EntryRow> for AuditEntry {
+    fn from(r: EntryRow) -> AuditEntry {
+        AuditEntry {
+            seq: r.seq,
+            at_ms: r.at,
+            actor: r.actor_id,
+            roles: r.roles,
+            region: r.region_code,
+            action: r.action,
+            record_kind: r.record_kind,
+            record_ids: r.record_ids,
+            request_id: r.request_id,
+            outcome: r.outcome,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let entry = append_entry!(tx, head, event);
+            tx.commit().await.map_err(db_err)?;
+            Ok(entry)
+        })
+    }
+
+    async fn list_audit(
+        &self,
+        scope: &[RegionCode],
+        f: &AuditFilter,
+        viewed: &AuditEvent,
+    ) -> Result<Vec<AuditEntry>> {
+        self.append_audit(viewed).await?;
+        // Each filter is a fixed clause skipped when its value is NULL; scope placeholders first.
+        let n = scope.len();
+        let sql = format!(
+            "SELECT {COLS} FROM audit_log WHERE {}
+               AND (${a} IS NULL OR actor_id = ${a})
+               AND (${b} IS NULL OR action = ${b})
+               AND (${c} IS NULL OR seq IN (SELECT seq FROM audit_refs WHERE record_id = ${c}))
+               AND (${d} IS NULL OR at >= ${d})
+               AND (${e} IS NULL OR at < ${e})
+               AND (${g} IS NULL OR seq < ${g})
+             ORDER BY seq DESC LIMIT ${h}",
+            scope_clause("region_code", n, 1),
+            a = n + 1,
+            b = n + 2,
+            c = n + 3,
+            d = n + 4,
+            e = n + 5,
+            g = n + 6,
+            h = n + 7,
+        );
+        let actor = f.actor.map(|a| a.to_string());
+        let action = f.action.map(|a| a.as_str());
+        let rows: Vec<EntryRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for c in scope {
+                q = q.bind(c.0.as_str());
+            }
+            q.bind(actor.as_deref())
+                .bind(action)
+                .bind(f.record.as_deref())
+                .bind(f.from.map(ms))
+                .bind(f.until.map(ms))
+                .bind(f.before)
+                .bind(i64::from(f.limit))
+                .fetch_all(p)
+                .await
+        })
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+
+    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        let sql = format!("SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows: Vec<EntryRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(after).bind(i64::from(limit)).fetch_all(p).await)
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+
+    async fn audit_head(&self) -> Result<Anchor> {
+        let (seq, hash): (i64, String) = on_pool!(&self.db, p => sqlx::query_as(
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash"
+        ).fetch_one(p).await)
+        .map_err(db_err)?;
+        Ok(Anchor { seq, hash })
+    }
+}
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "audit_bench.rs"]
+mod bench;
