@@ -194,7 +194,3 @@ impl AuditStore for SqlStore {
 #[cfg(test)]
 #[path = "audit_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "audit_bench.rs"]
-mod bench;
