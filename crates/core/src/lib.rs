@@ -5,11 +5,13 @@
 
 pub mod actor;
 pub mod clock;
+pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod orgs;
 pub mod regions;
+pub mod reveal;
 pub mod store;
 pub mod text;
 pub mod users;

@@ -77,7 +77,11 @@ mod tests {
             assert!(pair[0].0 < pair[1].0, "versions increase");
         }
         for m in MIGRATIONS {
-            assert!(m.1.starts_with(&format!("{:04}_", m.0)), "{} is named after its version", m.1);
+            assert!(
+                m.1.starts_with(&format!("{:04}_", m.0)),
+                "{} is named after its version",
+                m.1
+            );
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Staff accounts, their grants and login sessions.
 
 pub mod password;
+pub mod second_factor;
 pub mod service;
+pub mod totp;
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
