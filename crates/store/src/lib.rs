@@ -7,15 +7,18 @@
 
 mod connect;
 mod jobs;
+mod keys;
 mod migrations;
 mod orgs;
 mod regions;
+mod second_factor;
 mod users;
 
 use time::OffsetDateTime;
 use wushe_core::Error;
 
 pub use connect::{Backend, backend_of};
+pub use keys::ENCRYPTED_COLUMNS;
 pub use migrations::{MIGRATION_NAMES, migrator_for};
 
 /// The open database.

@@ -9,15 +9,23 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::Backend;
 
 /// Every migration, in order: (version, file name without extension, SQLite text, PostgreSQL text).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        4,
+        "0004_keys",
+        include_str!("../migrations/sqlite/0004_keys.sql"),
+        include_str!("../migrations/postgres/0004_keys.sql"),
+    ),
+];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
-pub const MIGRATION_NAMES: &[&str] = &["0001_foundation"];
+pub const MIGRATION_NAMES: &[&str] = &["0001_foundation", "0004_keys"];
 
 /// The migrator for one backend.
 pub fn migrator_for(backend: Backend) -> Migrator {
