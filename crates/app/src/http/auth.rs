@@ -7,12 +7,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
-use wushe_core::users::password;
+use wushe_core::users::{User, password};
 
 use crate::AppState;
 use crate::http::error::HttpError;
 use crate::http::form::{render, see_other};
 use crate::http::page::Page;
+use crate::http::second_factor;
 use crate::http::session::{self, CurrentActor, SessionHash, session_cookie_name, set_cookie};
 
 pub fn router() -> Router<AppState> {
@@ -63,7 +64,7 @@ struct LoginForm {
 }
 
 /// Only local paths are followed after login (no open redirect).
-fn safe_next(next: &str) -> String {
+pub(crate) fn safe_next(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_string()
     } else {
@@ -103,17 +104,26 @@ async fn login(
             return render(StatusCode::UNAUTHORIZED, &p);
         }
     };
-    let token = session::start(&state, user.id).await?;
-    let mut res = see_other(&safe_next(&f.next));
+    // The session starts now, or after the second factor (a pending login until then).
+    second_factor::after_password(&state, &user, &safe_next(&f.next)).await
+}
+
+/// Start a session for `user` and add its cookies (and the user's language) to `res`.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    user: &User,
+    mut res: Response,
+) -> Result<Response, HttpError> {
+    let token = session::start(state, user.id).await?;
     let h = res.headers_mut();
     h.append(
         header::SET_COOKIE,
-        set_cookie(&state, session_cookie_name(&state), &token, None, "Lax"),
+        set_cookie(state, session_cookie_name(state), &token, None, "Lax"),
     );
     h.append(
         header::SET_COOKIE,
         set_cookie(
-            &state,
+            state,
             "wushe_lang",
             if user.lang == "en" { "en" } else { "zh" },
             Some(31_536_000),

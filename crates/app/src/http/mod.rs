@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod orgs;
 pub mod page;
 pub mod regions;
+pub mod second_factor;
 pub mod security;
 pub mod session;
 pub mod users;
@@ -27,6 +28,7 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::router())
+        .merge(second_factor::router())
         .merge(regions::router())
         .merge(orgs::router())
         .merge(users::router())
