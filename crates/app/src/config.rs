@@ -50,7 +50,7 @@ impl std::fmt::Debug for Config {
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
             )
             .field("demo", &self.demo)
-            .field("secret_key_file", &self.secret_key_file)
+            .field("key_file", &self.secret_key_file)
             .field("mlps_mode", &self.mlps_mode)
             .finish()
     }
