@@ -1,4 +1,6 @@
 //! `TestApp`: a wushe server on a random port with a fresh database, plus typed helpers.
+//! Helpers and places are shared by every test file; not each one uses all of them.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
