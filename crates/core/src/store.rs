@@ -168,6 +168,8 @@ pub trait SecondFactorStore: Send + Sync {
     /// Count one wrong code; returns the count so far.
     async fn count_wrong_code(&self, token_hash: &str) -> Result<i64>;
     async fn delete_pending_login(&self, token_hash: &str) -> Result<()>;
+    /// Remove pending logins started before `before`.
+    async fn purge_pending_logins(&self, before: OffsetDateTime) -> Result<u64>;
 }
 
 #[async_trait]

@@ -143,6 +143,12 @@ impl SecondFactorStore for SqlStore {
         Ok(row.map(|r| r.0).unwrap_or(i64::MAX))
     }
 
+    async fn purge_pending_logins(&self, before: OffsetDateTime) -> Result<u64> {
+        on_pool!(&self.db, p => sqlx::query("DELETE FROM pending_logins WHERE created_at < $1")
+            .bind(ms(before)).execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)
+    }
+
     async fn delete_pending_login(&self, token_hash: &str) -> Result<()> {
         on_pool!(&self.db, p => sqlx::query("DELETE FROM pending_logins WHERE token_hash = $1")
             .bind(token_hash).execute(p).await.map(|r| r.rows_affected()))

@@ -19,6 +19,8 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             if n > 0 {
                 tracing::info!(removed = n, "expired sessions purged");
             }
+            let before = now - wushe_core::users::second_factor::PENDING_FOR;
+            state.store.purge_pending_logins(before).await?;
             Ok(())
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),

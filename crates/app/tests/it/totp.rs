@@ -2,9 +2,9 @@
 //! the code step after the password, wrong codes, recovery codes, and the secret at rest.
 
 use reqwest::StatusCode;
-use wushe_core::Role;
 use wushe_core::users::second_factor::TOTP_SECRET;
 use wushe_core::users::totp::TotpSecret;
+use wushe_core::{Clock, Role};
 
 use crate::harness::*;
 
@@ -294,4 +294,37 @@ async fn a_social_worker_needs_only_the_password_unless_mlps_mode_is_on() {
     let res = c.login(&name, PASSWORD).await;
     assert_eq!(location(&res), "/totp/enrol");
     assert_eq!(c.get_json("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_pending_login_expires_after_ten_minutes_and_the_purge_job_removes_it() {
+    let app = TestApp::spawn().await;
+    let (name, secret, _) = enrolled(&app).await;
+    let mut stale = app.client();
+    assert_eq!(location(&stale.login(&name, PASSWORD).await), "/login/totp");
+    app.clock.advance(time::Duration::minutes(11));
+    let mut fresh = app.client();
+    assert_eq!(location(&fresh.login(&name, PASSWORD).await), "/login/totp");
+    wushe_app::jobs::enqueue_periodic(&app.state)
+        .await
+        .expect("enqueue");
+    wushe_app::jobs::drain(&app.state).await.expect("drain");
+    let later = app.clock.now() + time::Duration::minutes(1);
+    let left = app
+        .state
+        .store
+        .purge_pending_logins(later)
+        .await
+        .expect("purge");
+    assert_eq!(
+        left, 1,
+        "the job removed the stale pending login, not the fresh one"
+    );
+    let code = secret.code_at(app.unix_now()).expect("code");
+    let res = stale.post_form("/login/totp", &[("code", &code)]).await;
+    assert_eq!(location(&res), "/login", "an expired pending login is gone");
+    assert_eq!(
+        stale.get_json("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
