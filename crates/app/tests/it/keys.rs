@@ -16,13 +16,34 @@ use wushe_store::SqlStore;
 use crate::cli::{GOOD, Running, free_port, temp_dir, wushe};
 use crate::harness::{postgres_url, replace_db_name};
 
+/// Run the binary to its end; a run that does not end within a minute (a node that should
+/// have refused to start is serving) is killed and fails the test.
 fn run(dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
     let mut c = wushe();
-    c.current_dir(dir).args(args);
+    c.current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("WUSHE_BIND", "127.0.0.1:0");
     for (k, v) in envs {
         c.env(k, v);
     }
-    c.output().expect("run wushe")
+    let child = c.spawn().expect("run wushe");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.expect("output"),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            panic!("wushe {args:?} did not exit within 60 s");
+        }
+    }
 }
 
 fn err(o: &Output) -> String {
