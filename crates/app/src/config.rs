@@ -6,7 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use wushe_core::users::rules::PasswordRules;
-use wushe_store::backend_of;
+use wushe_store::{Backend, backend_of};
+
+/// What to do when PostgreSQL is configured without a key file.
+pub const POSTGRES_NEEDS_A_KEY: &str = "PostgreSQL needs a key file, and wushe never creates one there \
+(every node must use the same key). Create it once with `wushe keys new /etc/wushe/secret.key`, \
+copy it to every node (mode 0600, outside the data directory and its backups), and set \
+WUSHE_SECRET_KEY_FILE (or secret_key_file in wushe.toml, or --secret-key-file) to its path";
 
 /// Everything wushe needs to start. Passed down as a value; no globals.
 #[derive(Clone)]
@@ -28,7 +34,11 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` name the client; from anyone
     /// else those headers are ignored.
     pub trusted_proxies: Vec<IpAddr>,
-    /// MLPS (等保三级) mode: character-class password rules and 90-day rotation.
+    /// The key file for field encryption. Default on SQLite: `secret.key` in the data dir
+    /// (created on first start); required on PostgreSQL (never created there).
+    pub secret_key_file: Option<PathBuf>,
+    /// MLPS (等保三级) mode: character-class password rules, 90-day rotation and a second
+    /// factor for every staff account.
     pub mlps_mode: bool,
 }
 
@@ -47,6 +57,7 @@ impl std::fmt::Debug for Config {
             )
             .field("demo", &self.demo)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("key_file", &self.secret_key_file)
             .field("mlps_mode", &self.mlps_mode)
             .finish()
     }
@@ -78,6 +89,7 @@ pub struct Overrides {
     pub session_absolute_hours: Option<i64>,
     pub metrics_token: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub secret_key_file: Option<PathBuf>,
     pub mlps_mode: Option<bool>,
 }
 
@@ -92,6 +104,7 @@ impl Overrides {
             session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
             metrics_token: over.metrics_token.or(self.metrics_token),
             trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
+            secret_key_file: over.secret_key_file.or(self.secret_key_file),
             mlps_mode: over.mlps_mode.or(self.mlps_mode),
         }
     }
@@ -108,6 +121,13 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl Config {
+    /// The key file: the configured one, or `secret.key` in the data directory.
+    pub fn key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
     /// Build the configuration. `file` is read if it exists; `cli` holds environment and flags.
     /// Nothing is created on disk here.
     pub fn load(file: &Path, cli: Overrides, demo: bool) -> Result<Config, ConfigError> {
@@ -124,7 +144,10 @@ impl Config {
             (false, Some(url)) => url,
             _ => format!("sqlite://{}", data_dir.join(default_db).display()),
         };
-        backend_of(&database_url).map_err(ConfigError)?;
+        let backend = backend_of(&database_url).map_err(ConfigError)?;
+        if backend == Backend::Postgres && o.secret_key_file.is_none() {
+            return Err(ConfigError(POSTGRES_NEEDS_A_KEY.into()));
+        }
         let trusted_proxies = parse_proxies(o.trusted_proxies.unwrap_or_default())?;
         let cfg = Config {
             bind: o.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -137,6 +160,7 @@ impl Config {
             run_worker: true,
             demo,
             trusted_proxies,
+            secret_key_file: o.secret_key_file,
             mlps_mode: o.mlps_mode.unwrap_or(false),
         };
         if cfg.session_idle_minutes < 1 || cfg.session_absolute_hours < 1 {
@@ -268,6 +292,37 @@ mod tests {
     }
 
     #[test]
+    fn postgresql_without_a_key_file_is_a_configuration_error_that_says_what_to_do() {
+        let cli = Overrides {
+            database_url: Some("postgres://u@h/db".into()),
+            ..Default::default()
+        };
+        let err = Config::load(Path::new("/nonexistent/wushe.toml"), cli.clone(), false)
+            .expect_err("refused");
+        assert!(
+            err.0.contains("WUSHE_SECRET_KEY_FILE") && err.0.contains("wushe keys new"),
+            "{}",
+            err.0
+        );
+        let with_key = Overrides {
+            secret_key_file: Some("/etc/wushe/secret.key".into()),
+            mlps_mode: Some(true),
+            ..cli
+        };
+        let c = Config::load(Path::new("/nonexistent/wushe.toml"), with_key, false).expect("ok");
+        assert_eq!(c.key_file(), PathBuf::from("/etc/wushe/secret.key"));
+        assert!(c.mlps_mode);
+        let sqlite = Config::load(
+            Path::new("/nonexistent/wushe.toml"),
+            Overrides::default(),
+            false,
+        )
+        .expect("ok");
+        assert_eq!(sqlite.key_file(), PathBuf::from("data/secret.key"));
+        assert!(!sqlite.mlps_mode);
+    }
+
+    #[test]
     fn passwords_in_urls_are_redacted() {
         assert_eq!(
             redact_url("postgres://u:secret@h/db"),
@@ -275,6 +330,7 @@ mod tests {
         );
         let cli = Overrides {
             database_url: Some("postgres://u:secret@h/db".into()),
+            secret_key_file: Some("/etc/wushe/wushe.key".into()),
             ..Default::default()
         };
         let c = Config::load(Path::new("/nonexistent/wushe.toml"), cli, false).expect("ok");

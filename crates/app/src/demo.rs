@@ -1,6 +1,7 @@
 //! Demo data: the real places of Shanghai and Zengdu, and in 黄浦区 (including 五里桥街道)
 //! fictional organisations of every kind and one user of every role. Seeded once, on the
-//! first start of `wushe demo`; the same seed always gives the same data.
+//! first start of `wushe demo`; the same seed always gives the same data. The demo's accounts
+//! are exempt from the second factor, and the demo banner says so.
 
 use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
@@ -8,7 +9,7 @@ use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::ids::OrgId;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
-use wushe_core::store::{OrgStore, UserStore};
+use wushe_core::store::{OrgStore, SecondFactorStore, UserStore};
 use wushe_core::users::{NewUser, password};
 use wushe_store::SqlStore;
 
@@ -72,6 +73,7 @@ pub async fn seed(store: &SqlStore, seed: u64) -> Result<DemoAccounts, BoxError>
             .collect(),
     };
     if store.user_by_name("admin").await?.is_some() {
+        exempt_demo_accounts(store).await?;
         return Ok(accounts);
     }
     let now = OffsetDateTime::now_utc();
@@ -121,7 +123,19 @@ pub async fn seed(store: &SqlStore, seed: u64) -> Result<DemoAccounts, BoxError>
             .record(RecordKind::User, Vec::<String>::new());
         store.insert_user(&user, &hash, now, &event).await?;
     }
+    exempt_demo_accounts(store).await?;
     Ok(accounts)
+}
+
+/// The demo's own accounts skip the second factor (the banner says so). This is the only
+/// place that sets the exemption; no page or API can.
+async fn exempt_demo_accounts(store: &SqlStore) -> Result<(), BoxError> {
+    for (login, ..) in USERS {
+        if let Some(u) = store.user_by_name(login).await? {
+            store.set_mfa_exempt(u.id, true).await?;
+        }
+    }
+    Ok(())
 }
 
 fn region_label(code: &str) -> String {

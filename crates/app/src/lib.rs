@@ -9,13 +9,17 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod jobs;
+pub mod keys;
 pub mod regions_file;
+pub mod reveal_log;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use wushe_core::crypto::Cipher;
+use wushe_core::reveal::RevealLog;
 use wushe_core::users::SessionPolicy;
 use wushe_core::{Clock, Store, SystemClock};
 use wushe_store::SqlStore;
@@ -35,6 +39,10 @@ pub struct AppState {
     /// At most two password hashes are computed at once, so a login flood cannot starve the server.
     pub hashing: Arc<Semaphore>,
     pub metrics: Arc<http::metrics::Metrics>,
+    /// The field cipher: use-cases that read or write sealed values get it passed explicitly.
+    pub cipher: Arc<Cipher>,
+    /// Where reveals of full sensitive values are recorded (the audit log, once merged).
+    pub reveal_log: Arc<dyn RevealLog>,
 }
 
 /// A built application: a bound listener and its state.
@@ -75,7 +83,7 @@ impl App {
 
     /// Open the store and bind the listener with a given clock (tests use a `TestClock`).
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<App, BoxError> {
-        let sql = open_store(&config).await?;
+        let (sql, cipher) = keys::open_with_keys(&config).await?;
         let listener = TcpListener::bind(&config.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
@@ -90,6 +98,8 @@ impl App {
             sessions,
             hashing: Arc::new(Semaphore::new(2)),
             metrics: Arc::new(http::metrics::Metrics::default()),
+            cipher,
+            reveal_log: Arc::new(reveal_log::TracingRevealLog),
         };
         Ok(App {
             listener,

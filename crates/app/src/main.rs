@@ -63,7 +63,11 @@ struct Global {
         value_delimiter = ','
     )]
     trusted_proxies: Option<Vec<String>>,
-    /// MLPS (等保三级) mode: password character classes and 90-day rotation
+    /// Key file for field encryption (default on SQLite: secret.key in the data dir, created
+    /// on first start; required on PostgreSQL). Keep it outside the data dir and its backups
+    #[arg(long, global = true, env = "WUSHE_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// MLPS (等保三级) mode: password character classes, 90-day rotation, a second factor for all staff
     #[arg(long, global = true, env = "WUSHE_MLPS_MODE")]
     mlps_mode: Option<bool>,
 }
@@ -89,6 +93,9 @@ enum Command {
     /// Check the tamper-evident audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage the field-encryption keys
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +105,28 @@ enum AuditCommand {
     Verify,
     /// Append the current head (count and hash) to the checkpoint file and the log now
     Checkpoint,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key file (mode 0600) for a PostgreSQL deployment; never overwrites one
+    New {
+        /// Where to write it, e.g. /etc/wushe/secret.key
+        file: PathBuf,
+    },
+    /// Check that the key file fits the database; prints key fingerprints, never keys
+    Check,
+    /// Add a new current key (keeping the old ones) and re-encrypt every sealed value under
+    /// it, in batches with progress. Safe to interrupt: running it again continues, skipping
+    /// values already under the new key
+    Rotate {
+        /// Rows read per batch
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+        /// Re-encrypt at most this many values in this run (spread the work over several runs)
+        #[arg(long)]
+        limit: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,9 +172,20 @@ fn main() -> ExitCode {
         https: g.https,
         metrics_token: g.metrics_token,
         trusted_proxies: g.trusted_proxies,
+        secret_key_file: g.secret_key_file,
         mlps_mode: g.mlps_mode,
         ..Default::default()
     };
+    // Creating a key file needs no configuration (PostgreSQL setups need the file first).
+    if let Some(Command::Keys(KeysCommand::New { file })) = &args.command {
+        return match wushe_app::keys::new_file(file) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("wushe: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let demo = matches!(args.command, Some(Command::Demo { .. }));
     let config = match Config::load(&g.config, overrides, demo) {
         Ok(c) => c,
@@ -192,6 +232,11 @@ fn main() -> ExitCode {
             }
             Command::Audit(AuditCommand::Verify) => cli::audit_verify(config).await,
             Command::Audit(AuditCommand::Checkpoint) => cli::audit_checkpoint(config).await,
+            Command::Keys(KeysCommand::New { file }) => wushe_app::keys::new_file(&file),
+            Command::Keys(KeysCommand::Check) => wushe_app::keys::check(config).await,
+            Command::Keys(KeysCommand::Rotate { batch, limit }) => {
+                wushe_app::keys::rotate(config, batch, limit).await
+            }
         }
     });
     match result {

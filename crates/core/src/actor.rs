@@ -96,6 +96,7 @@ impl Role {
                 ViewUsers,
                 ManageUsers,
                 ViewAudit,
+                RevealSensitive,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -105,10 +106,16 @@ impl Role {
                 ViewUsers,
                 ViewAudit,
             ],
-            Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => {
-                &[ViewPlaces, ManagePlaces, ViewOrgs, ManageOrgs, ViewUsers]
-            }
-            Role::HotlineOperator | Role::Counselor | Role::CharityStaff => &[ViewPlaces, ViewOrgs],
+            Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => &[
+                ViewPlaces,
+                ManagePlaces,
+                ViewOrgs,
+                ManageOrgs,
+                ViewUsers,
+                RevealSensitive,
+            ],
+            Role::HotlineOperator | Role::Counselor => &[ViewPlaces, ViewOrgs, RevealSensitive],
+            Role::CharityStaff => &[ViewPlaces, ViewOrgs],
             Role::Volunteer => &[ViewPlaces],
         }
     }
@@ -133,6 +140,13 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit log entries filed under regions in scope.
     ViewAudit,
+    /// See a full ID number, phone or other sealed value (with a reason; every view audited).
+    /// Held by the roles that contact or identify residents themselves: committee staff
+    /// (door-to-door verification, registration help), social workers, supervisors, hotline
+    /// operators and counselors (call-backs). Admins hold it because a grant may only pass on
+    /// permissions its giver holds. Not civil affairs (district oversight works on figures),
+    /// volunteers (tasks show only what they need) or charity staff.
+    RevealSensitive,
 }
 
 /// One role held over one region, optionally for one organisation.
@@ -299,6 +313,25 @@ mod tests {
             .filter(|r| r.permissions().contains(&Permission::ViewAudit))
             .collect();
         assert_eq!(readers, vec![Role::Admin, Role::CivilAffairs]);
+    }
+
+    #[test]
+    fn only_roles_that_contact_residents_and_admins_may_reveal_full_values() {
+        let can: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.permissions().contains(&Permission::RevealSensitive))
+            .collect();
+        assert_eq!(
+            can,
+            vec![
+                Role::Admin,
+                Role::CommitteeStaff,
+                Role::SocialWorker,
+                Role::Supervisor,
+                Role::HotlineOperator,
+                Role::Counselor
+            ]
+        );
     }
 
     #[test]

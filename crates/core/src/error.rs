@@ -20,6 +20,10 @@ pub enum Error {
     /// Input was wrong; each field says what to fix.
     #[error("invalid input")]
     Invalid(FieldErrors),
+    /// A sealed value failed its integrity check: it was changed, truncated or moved to another
+    /// row or column. Names the field (never a value); reported as tampering, never as data.
+    #[error("tampered: {0}")]
+    Tampered(String),
     /// Something broke; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -6,12 +6,14 @@
 pub mod actor;
 pub mod audit;
 pub mod clock;
+pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod needs;
 pub mod orgs;
 pub mod regions;
+pub mod reveal;
 pub mod store;
 pub mod text;
 pub mod tokens;

@@ -9,8 +9,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use uuid::Uuid;
+
 use crate::actor::Grant;
 use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
+use crate::crypto::{EncryptedColumn, KeyId};
 use crate::error::Result;
 use crate::ids::{GrantId, JobId, OrgId, TokenId, UserId};
 use crate::jobs::{Job, NewJob};
@@ -18,6 +21,7 @@ use crate::orgs::{Org, OrgFilter, OrgInput};
 use crate::regions::{Level, NewPlace, Region, RegionCode};
 use crate::tokens::ApiToken;
 use crate::users::login::{Alert, FailureCounts, LoginFailure, LoginState, NewAlert};
+use crate::users::second_factor::{PendingLogin, SecondFactorState};
 use crate::users::{NewUser, Session, StoredGrant, User};
 
 #[async_trait]
@@ -226,6 +230,69 @@ pub trait TokenStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// `(key id, fingerprint)` of every key this database has seen.
+    async fn key_fingerprints(&self) -> Result<Vec<(KeyId, String)>>;
+    /// Record a key's fingerprint unless one is already stored for that id.
+    async fn add_key_fingerprint(
+        &self,
+        id: KeyId,
+        fingerprint: &str,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    /// Every column that holds sealed values (the one registry).
+    fn encrypted_columns(&self) -> &'static [EncryptedColumn];
+    /// Up to `limit` non-null sealed values of a column with row ids after `after`, by id.
+    async fn sealed_batch(
+        &self,
+        column: &EncryptedColumn,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, Vec<u8>)>>;
+    /// Replace a sealed value if it is still `old`; false when it changed meanwhile.
+    async fn replace_sealed(
+        &self,
+        column: &EncryptedColumn,
+        row: Uuid,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait SecondFactorStore: Send + Sync {
+    async fn second_factor(&self, user: UserId) -> Result<SecondFactorState>;
+    /// Store a sealed TOTP secret awaiting confirmation, unless one is already confirmed.
+    async fn set_pending_totp(&self, user: UserId, sealed: &[u8]) -> Result<bool>;
+    /// Confirm the pending secret (first code's step) and replace the recovery codes.
+    async fn confirm_totp(
+        &self,
+        user: UserId,
+        step: i64,
+        recovery_hashes: &[String],
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Record the step of an accepted code if it is later than the last one (no replays).
+    async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool>;
+    /// Mark an unused recovery code, given by its candidate hashes, used; false if none.
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        candidates: &[String],
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Exempt an account from the second factor. Only the demo seeding calls this.
+    async fn set_mfa_exempt(&self, user: UserId, exempt: bool) -> Result<()>;
+    async fn insert_pending_login(&self, login: &PendingLogin) -> Result<()>;
+    async fn pending_login(&self, token_hash: &str) -> Result<Option<PendingLogin>>;
+    /// Count one wrong code; returns the count so far.
+    async fn count_wrong_code(&self, token_hash: &str) -> Result<i64>;
+    async fn delete_pending_login(&self, token_hash: &str) -> Result<()>;
+    /// Remove pending logins started before `before`.
+    async fn purge_pending_logins(&self, before: OffsetDateTime) -> Result<u64>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// A cheap round trip to the database.
     async fn ping(&self) -> Result<()>;
@@ -241,6 +308,8 @@ pub trait Store:
     + TokenStore
     + JobStore
     + AuditStore
+    + KeyStore
+    + SecondFactorStore
     + HealthStore
 {
 }
@@ -255,5 +324,7 @@ impl<T> Store for T where
         + JobStore
         + AuditStore
         + HealthStore
+        + KeyStore
+        + SecondFactorStore
 {
 }

@@ -8,10 +8,12 @@
 mod audit;
 mod connect;
 mod jobs;
+mod keys;
 mod login;
 mod migrations;
 mod orgs;
 mod regions;
+mod second_factor;
 mod tokens;
 mod users;
 
@@ -19,6 +21,7 @@ use time::OffsetDateTime;
 use wushe_core::Error;
 
 pub use connect::{Backend, backend_of};
+pub use keys::ENCRYPTED_COLUMNS;
 pub use migrations::{MIGRATION_NAMES, migrator_for};
 
 /// The open database.

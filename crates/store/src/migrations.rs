@@ -29,6 +29,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0003_login_defences.sql"),
     ),
     (
+        4,
+        "0004_keys",
+        include_str!("../migrations/sqlite/0004_keys.sql"),
+        include_str!("../migrations/postgres/0004_keys.sql"),
+    ),
+    (
         5,
         "0005_api_tokens",
         include_str!("../migrations/sqlite/0005_api_tokens.sql"),
@@ -41,6 +47,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0001_foundation",
     "0002_audit",
     "0003_login_defences",
+    "0004_keys",
     "0005_api_tokens",
 ];
 

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 use wushe_core::users::login::AlertKind;
-use wushe_core::users::{account, password, service as users};
+use wushe_core::users::{User, account, password, service as users};
 
 use crate::AppState;
 use crate::http::client_ip::ClientIp;
@@ -17,6 +17,7 @@ use crate::http::form::{render, see_other};
 use crate::http::login_defence::{Defence, Refused};
 use crate::http::page::Page;
 use crate::http::request_id::RequestId;
+use crate::http::second_factor;
 use crate::http::session::{self, CurrentActor, SessionHash, session_cookie_name, set_cookie};
 
 pub fn router() -> Router<AppState> {
@@ -68,7 +69,7 @@ struct LoginForm {
 }
 
 /// Only local paths are followed after login (no open redirect).
-fn safe_next(next: &str) -> String {
+pub(crate) fn safe_next(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_string()
     } else {
@@ -143,31 +144,36 @@ async fn login(
         }
     };
     defence.succeeded(&user, &old_hash, upgraded).await?;
-    let audit = users::login_event(
-        state.store.as_ref(),
-        user.id,
-        Some(request.0),
-        state.clock.now(),
-    )
-    .await?;
-    let token = session::start(&state, user.id, &audit).await?;
     let rules = state.config.password_rules();
-    let expired = rules.is_expired(user.password_changed_at, state.clock.now());
-    let to = if expired {
+    let to = if rules.is_expired(user.password_changed_at, state.clock.now()) {
         crate::http::account::PASSWORD_PATH.to_string()
     } else {
         safe_next(&f.next)
     };
-    let mut res = see_other(&to);
+    // The session starts now, or after the second factor (a pending login until then).
+    second_factor::after_password(&state, &user, &to, Some(request.0)).await
+}
+
+/// Start a session for `user` (audited as a login) and add its cookies (and the user's
+/// language) to `res`.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    user: &User,
+    mut res: Response,
+    request_id: Option<String>,
+) -> Result<Response, HttpError> {
+    let audit =
+        users::login_event(state.store.as_ref(), user.id, request_id, state.clock.now()).await?;
+    let token = session::start(state, user.id, &audit).await?;
     let h = res.headers_mut();
     h.append(
         header::SET_COOKIE,
-        set_cookie(&state, session_cookie_name(&state), &token, None, "Lax"),
+        set_cookie(state, session_cookie_name(state), &token, None, "Lax"),
     );
     h.append(
         header::SET_COOKIE,
         set_cookie(
-            &state,
+            state,
             "wushe_lang",
             if user.lang == "en" { "en" } else { "zh" },
             Some(31_536_000),

@@ -82,6 +82,15 @@ impl IntoResponse for HttpError {
                 en: "Please correct the marked fields".into(),
                 fields: fields.0,
             },
+            HttpError::Core(Error::Tampered(field)) => {
+                tracing::error!(%field, "sealed value failed its integrity check: possible tampering");
+                info(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "tampered",
+                    "这条记录未通过完整性校验，可能已被篡改；已记录，请联系系统管理员",
+                    "This record failed its integrity check and may have been tampered with; it was logged, contact your administrator",
+                )
+            }
             HttpError::Core(Error::Internal(cause)) => {
                 tracing::error!(%cause, "internal error");
                 info(

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod page;
 pub mod regions;
 pub mod request_id;
+pub mod second_factor;
 pub mod security;
 pub mod session;
 pub mod tokens;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::router())
         .merge(account::router())
+        .merge(second_factor::router())
         .merge(regions::router())
         .merge(orgs::router())
         .merge(users::router())

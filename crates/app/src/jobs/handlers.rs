@@ -20,6 +20,8 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             if n > 0 {
                 tracing::info!(removed = n, "expired sessions purged");
             }
+            let before = now - wushe_core::users::second_factor::PENDING_FOR;
+            state.store.purge_pending_logins(before).await?;
             // Login failures, streaks and locks are kept for a day, well beyond every window.
             let n = state
                 .store

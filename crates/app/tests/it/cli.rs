@@ -9,7 +9,7 @@ use wushe_core::regions::RegionCode;
 use wushe_core::store::{RegionStore, UserStore};
 use wushe_store::SqlStore;
 
-fn wushe() -> Command {
+pub fn wushe() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wushe"));
     for (k, _) in std::env::vars() {
         if k.starts_with("WUSHE_") {
@@ -19,7 +19,7 @@ fn wushe() -> Command {
     c
 }
 
-fn temp_dir() -> PathBuf {
+pub fn temp_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("wushe-cli-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
@@ -84,7 +84,7 @@ fn every_subcommand_explains_itself_in_english() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("code,name,parent_code,level"));
 }
 
-const GOOD: &str = "code,name,parent_code,level\n31,上海市,,province\n3101,市辖区,31,city\n310101,黄浦区,3101,district\n310101020,五里桥街道,310101,street\n310101020001,桥一居委会,310101020,community\n";
+pub const GOOD: &str = "code,name,parent_code,level\n31,上海市,,province\n3101,市辖区,31,city\n310101,黄浦区,3101,district\n310101020,五里桥街道,310101,street\n310101020001,桥一居委会,310101020,community\n";
 
 #[tokio::test]
 async fn a_region_file_with_bad_lines_is_reported_line_by_line_and_nothing_is_written() {
@@ -228,7 +228,7 @@ async fn user_add_creates_an_account_and_refuses_a_bad_one() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -237,7 +237,7 @@ fn free_port() -> u16 {
 }
 
 /// Kills the child process when dropped, so a failing test leaves nothing running.
-struct Running(std::process::Child);
+pub struct Running(pub std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -333,8 +333,8 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
             .await
             .expect("body");
         assert!(
-            home.contains("演示"),
-            "the demo banner is missing for {name}"
+            home.contains("演示账号免二次验证"),
+            "the demo banner (saying demo accounts skip the second factor) is missing for {name}"
         );
     }
     drop(child);

@@ -1,4 +1,6 @@
 //! `TestApp`: a wushe server on a random port with a fresh database, plus typed helpers.
+//! Helpers and places are shared by every test file; not each one uses all of them.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,12 +11,13 @@ use time::OffsetDateTime;
 use wushe_app::config::Config;
 use wushe_app::regions_file::{ImportOutcome, import_text};
 use wushe_app::{App, AppState};
-use wushe_core::TestClock;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::ids::UserId;
 use wushe_core::regions::RegionCode;
+use wushe_core::users::totp::TotpSecret;
 use wushe_core::users::{NewUser, password};
+use wushe_core::{Clock, TestClock};
 
 pub const PASSWORD: &str = "test-password-绿色通道";
 
@@ -94,7 +97,7 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-fn replace_db_name(url: &str, name: &str) -> String {
+pub fn replace_db_name(url: &str, name: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map(|(b, q)| (b, Some(q)))
@@ -119,7 +122,7 @@ impl TestApp {
         let data_dir =
             std::env::temp_dir().join(format!("wushe-test-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&data_dir).expect("temp dir");
-        let (database_url, pg) = match postgres_url() {
+        let (database_url, pg, secret_key_file) = match postgres_url() {
             Some(admin_url) => {
                 let name = format!("wushe_t_{}", uuid::Uuid::now_v7().simple());
                 let pool = sqlx::PgPool::connect(&admin_url)
@@ -130,13 +133,19 @@ impl TestApp {
                     .await
                     .expect("create test database");
                 pool.close().await;
+                // PostgreSQL never creates a key file: give it one, as an operator would.
+                let key_file = data_dir.join("secret.key");
+                let ring = wushe_core::crypto::Keyring::generate().expect("keyring");
+                wushe_app::keys::write_new_key_file(&key_file, &ring).expect("key file");
                 (
                     replace_db_name(&admin_url, &name),
                     Some(PgDatabase { admin_url, name }),
+                    Some(key_file),
                 )
             }
             None => (
                 format!("sqlite://{}", data_dir.join("wushe.db").display()),
+                None,
                 None,
             ),
         };
@@ -151,6 +160,7 @@ impl TestApp {
             run_worker: false,
             demo: false,
             trusted_proxies: Vec::new(),
+            secret_key_file,
             mlps_mode: false,
         };
         change(&mut config);
@@ -235,8 +245,17 @@ impl TestApp {
             StatusCode::SEE_OTHER,
             "login of {username} failed"
         );
+        // Roles that must have a second factor enrol through the real pages first.
+        if res.headers()["location"] == "/totp/enrol" {
+            c.enrol_totp(self).await;
+        }
         c.user_id = Some(id);
         c
+    }
+
+    /// Seconds since the epoch on the app's clock (for computing TOTP codes).
+    pub fn unix_now(&self) -> u64 {
+        u64::try_from(self.clock.now().unix_timestamp()).expect("after 1970")
     }
 }
 
@@ -317,6 +336,29 @@ impl TestClient {
         (status, v)
     }
 
+    /// Enrol a second factor through `/totp/enrol`: read the manual key off the page, send
+    /// the code for the app's clock. Returns the secret and the recovery codes shown.
+    pub async fn enrol_totp(&mut self, app: &TestApp) -> (TotpSecret, Vec<String>) {
+        let page = text(self.get("/totp/enrol").await).await;
+        let key = between(&page, "<code class=\"totp-key\">", "</code>").expect("manual key shown");
+        let secret = TotpSecret::from_base32(&key).expect("base32 key");
+        let code = secret.code_at(app.unix_now()).expect("code");
+        let res = self.post_form("/totp/enrol", &[("code", &code)]).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "enrolment refused the first code"
+        );
+        let page = text(res).await;
+        let codes = page
+            .split("<li><code>")
+            .skip(1)
+            .filter_map(|s| s.split("</code>").next())
+            .map(str::to_string)
+            .collect();
+        (secret, codes)
+    }
+
     pub async fn login(&mut self, username: &str, password: &str) -> Response {
         self.get("/login").await;
         self.post_form(
@@ -329,6 +371,13 @@ impl TestClient {
         )
         .await
     }
+}
+
+/// The text between two markers, if both occur.
+pub fn between(haystack: &str, start: &str, end: &str) -> Option<String> {
+    let from = haystack.find(start)? + start.len();
+    let len = haystack[from..].find(end)?;
+    Some(haystack[from..from + len].to_string())
 }
 
 /// Body text of a response.

@@ -4,7 +4,9 @@ pub mod account;
 pub mod login;
 pub mod password;
 pub mod rules;
+pub mod second_factor;
 pub mod service;
+pub mod totp;
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
