@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Form, Router};
+use axum::{Extension, Form};
 use serde::Deserialize;
 use wushe_core::Actor;
 use wushe_core::users::account::{self, PasswordChangeForm};
@@ -20,13 +20,14 @@ use crate::http::error::{ErrorInfo, HttpError};
 use crate::http::form::{FormErrors, render, see_other};
 use crate::http::login_defence::{Defence, Refused};
 use crate::http::page::Page;
+use crate::http::routes::Routes;
 use crate::http::session::{CurrentActor, SessionHash, hashing};
 
 /// Where a user changes their password.
 pub const PASSWORD_PATH: &str = "/account/password";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(PASSWORD_PATH, get(form).post(change))
+pub fn router() -> Routes {
+    Routes::new().route(PASSWORD_PATH, get(form).post(change))
 }
 
 #[derive(Template)]

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use wushe_core::users::login::AlertKind;
 use wushe_core::users::{User, account, password, service as users};
@@ -17,11 +17,12 @@ use crate::http::form::{render, see_other};
 use crate::http::login_defence::{Defence, Refused};
 use crate::http::page::Page;
 use crate::http::request_id::RequestId;
+use crate::http::routes::Routes;
 use crate::http::second_factor;
 use crate::http::session::{self, CurrentActor, SessionHash, session_cookie_name, set_cookie};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod page;
 pub mod regions;
 pub mod request_id;
+pub mod routes;
 pub mod second_factor;
 pub mod security;
 pub mod session;
@@ -31,9 +32,9 @@ use axum::routing::get;
 
 use crate::AppState;
 
-/// Every route of the application.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route of the application, with its paths (see [`routes::Routes`]).
+pub fn routes() -> routes::Routes {
+    routes::Routes::new()
         .merge(auth::router())
         .merge(account::router())
         .merge(second_factor::router())
@@ -46,6 +47,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(css))
+}
+
+/// The application: every route behind the middleware every request passes.
+pub fn router(state: AppState) -> Router {
+    routes()
+        .into_router()
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         .layer(from_fn_with_state(state.clone(), account::password_gate))

@@ -6,7 +6,6 @@
 mod api;
 mod html;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -18,11 +17,12 @@ use wushe_core::regions::RegionCode;
 use crate::AppState;
 use crate::http::error::ErrorInfo;
 use crate::http::request_id::RequestId;
+use crate::http::routes::Routes;
 
 pub use api::{__path_list, AuditEntryDto, AuditPageDto, list};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/audit", get(html::index))
         .route("/api/v1/audit", get(api::list))
 }

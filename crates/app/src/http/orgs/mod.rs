@@ -3,16 +3,15 @@
 mod api;
 mod html;
 
-use axum::Router;
 use axum::routing::get;
 
-use crate::AppState;
+use crate::http::routes::Routes;
 
 pub use api::{__path_create, __path_get_one, __path_list, __path_update, OrgDto, OrgInputDto};
 pub use api::{create, get_one, list, update};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/orgs", get(html::index).post(html::create))
         .route("/orgs/new", get(html::new_form))
         .route("/orgs/{id}", get(html::show).post(html::update))

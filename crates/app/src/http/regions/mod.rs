@@ -3,18 +3,17 @@
 mod api;
 mod html;
 
-use axum::Router;
 use axum::routing::{get, post};
 
-use crate::AppState;
+use crate::http::routes::Routes;
 
 pub use api::{
     __path_add_child, __path_children, __path_place, __path_roots, __path_search, PlaceDto,
 };
 pub use api::{add_child, children, place, roots, search};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/places", get(html::index))
         .route("/places/search", get(html::search))
         .route("/places/{code}", get(html::show))

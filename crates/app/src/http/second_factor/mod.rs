@@ -5,7 +5,6 @@
 
 mod html;
 
-use axum::Router;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -16,10 +15,11 @@ use crate::AppState;
 use crate::http::auth::signed_in;
 use crate::http::error::HttpError;
 use crate::http::form::see_other;
+use crate::http::routes::Routes;
 use crate::http::session::{cookie, random_token, set_cookie, token_hash};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/login/totp", get(html::code_page).post(html::check_code))
         .route("/totp/enrol", get(html::enrol_page).post(html::confirm))
 }

@@ -3,15 +3,14 @@
 mod api;
 mod html;
 
-use axum::Router;
 use axum::routing::{delete, get, post};
 
-use crate::AppState;
+use crate::http::routes::Routes;
 
 pub use api::{__path_create, __path_list, __path_revoke, create, list, revoke};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/tokens", get(html::index).post(html::create))
         .route("/tokens/{id}/revoke", post(html::revoke))
         .route("/api/v1/tokens", get(api::list).post(api::create))

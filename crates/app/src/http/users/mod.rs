@@ -3,10 +3,9 @@
 mod api;
 mod html;
 
-use axum::Router;
 use axum::routing::{get, post};
 
-use crate::AppState;
+use crate::http::routes::Routes;
 
 pub use api::{
     __path_add_grant, __path_create, __path_disable, __path_enable, __path_get_one, __path_list,
@@ -14,8 +13,8 @@ pub use api::{
 };
 pub use api::{add_grant, create, disable, enable, get_one, list, revoke_grant, unlock};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/users", get(html::index).post(html::create))
         .route("/users/new", get(html::new_form))
         .route("/users/{id}", get(html::show))
