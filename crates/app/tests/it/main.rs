@@ -10,6 +10,7 @@ mod harness;
 mod jobs;
 mod keys;
 mod login;
+mod matrix;
 mod orgs;
 mod passwords;
 mod places;

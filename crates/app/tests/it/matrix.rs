@@ -1,0 +1,367 @@
+//! The access matrix: every route of the router (from its route table, not a hand-kept list),
+//! for every role, aimed at records of a sibling community, another street and another
+//! district. Nothing foreign may come back (canaries in every private field) and nothing
+//! foreign may change; nobody widens their own grants; every change needs the CSRF token and
+//! every answer carries the security headers.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use wushe_core::actor::{Grant, Role};
+use wushe_core::audit::{Action, AuditEvent, RecordKind};
+use wushe_core::ids::{GrantId, OrgId, TokenId, UserId};
+use wushe_core::orgs::{Org, OrgKind};
+use wushe_core::regions::RegionCode;
+use wushe_core::tokens::ApiToken;
+use wushe_core::users::{NewUser, password};
+
+use crate::harness::*;
+
+const XUHUI_COMMUNITY: &str = "310104003001";
+
+/// Records planted in one foreign community.
+struct Foreign {
+    code: &'static str,
+    user: UserId,
+    grant: GrantId,
+    org: OrgId,
+    token: TokenId,
+    canaries: Vec<String>,
+}
+
+async fn plant(app: &TestApp, code: &'static str) -> Foreign {
+    let now = OffsetDateTime::now_utc();
+    let region = RegionCode::parse(code).expect("code");
+    let user_canary = format!("CANARY-USER-{code}");
+    let user = NewUser {
+        username: format!("foreign-{code}"),
+        display_name: user_canary.clone(),
+        region: region.clone(),
+        grants: vec![Grant {
+            role: Role::SocialWorker,
+            region: region.clone(),
+            org: None,
+        }],
+    };
+    let event = AuditEvent::new(Action::UserCreated, now)
+        .region(&region)
+        .record(RecordKind::User, Vec::<String>::new());
+    let hash = password::hash(PASSWORD).expect("hash");
+    let user_id = app
+        .state
+        .store
+        .insert_user(&user, &hash, now, &event)
+        .await
+        .expect("user");
+    let grant = app.state.store.grants(user_id).await.expect("grants")[0].id;
+    let org = Org {
+        id: OrgId::new(),
+        name: format!("公开机构-{code}"),
+        kind: OrgKind::Provider,
+        region: region.clone(),
+        phone: Some("021-63000000".into()),
+        address: None,
+        description: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let event = AuditEvent::new(Action::OrgCreated, now)
+        .region(&region)
+        .record(RecordKind::Org, [org.id]);
+    app.state.store.insert_org(&org, &event).await.expect("org");
+    let token_canary = format!("CANARY-TOKEN-{code}");
+    let token = ApiToken {
+        id: TokenId::new(),
+        user_id,
+        name: token_canary.clone(),
+        hint: "wst_CANA".into(),
+        created_at: now,
+        expires_at: now + time::Duration::days(30),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    app.state
+        .store
+        .insert_token(&token, &format!("hash-{code}"))
+        .await
+        .expect("token");
+    Foreign {
+        code,
+        user: user_id,
+        grant,
+        org: org.id,
+        token: token.id,
+        canaries: vec![user_canary, token_canary],
+    }
+}
+
+/// Everything about the foreign records that must not change.
+async fn snapshot(app: &TestApp, f: &Foreign) -> String {
+    let s = &app.state.store;
+    let user = s.user(f.user).await.expect("user").expect("exists");
+    let grants: Vec<String> = s
+        .grants(f.user)
+        .await
+        .expect("grants")
+        .iter()
+        .map(|g| format!("{:?}", g.grant))
+        .collect();
+    let org = s.org(f.org).await.expect("org").expect("exists");
+    let tokens: Vec<String> = s
+        .tokens_of(f.user)
+        .await
+        .expect("tokens")
+        .iter()
+        .map(|t| format!("{}:{:?}", t.name, t.revoked_at))
+        .collect();
+    let places = s
+        .region_children(Some(&RegionCode::parse(f.code).expect("code")))
+        .await
+        .expect("places")
+        .len();
+    format!(
+        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places}",
+        user.display_name, user.disabled, user.lang, org.name, org.region, org.version
+    )
+}
+
+/// A concrete path for a route template, aimed at the foreign records.
+fn aim(template: &str, f: &Foreign) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|i| open + i)
+            .expect("closing brace");
+        out.push_str(&rest[..open]);
+        let name = &rest[open + 1..close];
+        let value = match (name, template) {
+            ("code", _) => f.code.to_string(),
+            ("grant", _) => f.grant.to_string(),
+            ("id", t) if t.contains("/orgs/") => f.org.to_string(),
+            ("id", t) if t.contains("/users/") => f.user.to_string(),
+            ("id", t) if t.contains("/tokens/") => f.token.to_string(),
+            _ => panic!(
+                "the access matrix does not know what to put in {{{name}}} of {template}: add it"
+            ),
+        };
+        out.push_str(&value);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Fields a hostile client would send, all pointing abroad or upwards.
+fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
+    let mut v: Vec<(&'static str, String)> = [
+        ("name", "越界写入"),
+        ("kind", "provider"),
+        ("role", "admin"),
+        ("username", "matrix-intruder"),
+        ("display_name", "越界"),
+        ("password", "a-long-enough-password-2026"),
+        ("level", "grid"),
+        ("days", "30"),
+        ("lang", "en"),
+        ("version", "1"),
+        ("current_password", "wrong-password-here"),
+        ("new_password", "another-long-password-2026"),
+        ("new_password_again", "another-long-password-2026"),
+        ("code", "123456"),
+        ("reason", "matrix test"),
+        ("q", "CANARY"),
+        ("back", "/"),
+        ("next", "/"),
+    ]
+    .iter()
+    .map(|(k, v)| (*k, v.to_string()))
+    .collect();
+    v.push(("region", f.code.to_string()));
+    v.push(("org", f.org.to_string()));
+    v.push(("user", f.user.to_string()));
+    v
+}
+
+/// The methods a path answers to, from the `Allow` header of a 405.
+async fn methods(c: &TestClient, path: &str) -> Vec<Method> {
+    let res = c
+        .http
+        .request(Method::OPTIONS, c.url(path))
+        .send()
+        .await
+        .expect("options");
+    assert_eq!(
+        res.status(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "OPTIONS {path}: expected 405 with Allow"
+    );
+    let allow = res
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut out: Vec<Method> = allow
+        .split(',')
+        .filter_map(|m| m.trim().parse().ok())
+        .filter(|m| *m != Method::HEAD)
+        .collect();
+    out.sort_by_key(|m| m.to_string());
+    assert!(!out.is_empty(), "{path} allows nothing: {allow}");
+    out
+}
+
+async fn send(c: &mut TestClient, method: &Method, path: &str, f: &Foreign) -> reqwest::Response {
+    if *method == Method::GET {
+        return c.get(path).await;
+    }
+    let fields = hostile_fields(f);
+    if path.starts_with("/api/") {
+        let body: Value = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        c.send_json(method.clone(), path, &body).await
+    } else {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.post_form(path, &pairs).await
+    }
+}
+
+fn check_headers(res: &reqwest::Response, what: &str) {
+    let h = res.headers();
+    assert!(
+        h.get("content-security-policy")
+            .is_some_and(|v| v.to_str().unwrap_or("").contains("frame-ancestors 'none'")),
+        "{what}: CSP"
+    );
+    assert_eq!(
+        h.get("x-content-type-options")
+            .map(|v| v.to_str().unwrap_or("")),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert!(
+        h.get("referrer-policy").is_some(),
+        "{what}: Referrer-Policy"
+    );
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_leaks_nothing_and_changes_nothing_abroad() {
+    let app = TestApp::spawn().await;
+    let foreign = [
+        plant(&app, QIAOER).await,
+        plant(&app, DAPUQIAO_COMMUNITY).await,
+        plant(&app, XUHUI_COMMUNITY).await,
+    ];
+    let mut before = Vec::new();
+    for f in &foreign {
+        before.push(snapshot(&app, f).await);
+    }
+    let routes = wushe_app::http::routes();
+    let paths: BTreeSet<&str> = routes.paths().iter().copied().collect();
+    assert!(
+        paths.len() >= 30,
+        "the route table lists every route: {paths:?}"
+    );
+    let mut tried = 0usize;
+    for role in Role::ALL {
+        // The hostile forms fail logins on purpose; let the per-address throttle window pass.
+        app.clock.advance(time::Duration::minutes(11));
+        let mut c = app.login_as(role, QIAOYI).await;
+        let me = c.user_id.expect("id");
+        let own_before = format!(
+            "{:?}",
+            app.state
+                .store
+                .grants(me)
+                .await
+                .expect("grants")
+                .iter()
+                .map(|g| &g.grant)
+                .collect::<Vec<_>>()
+        );
+        for template in &paths {
+            for f in &foreign {
+                let path = aim(template, f);
+                for method in methods(&c, &path).await {
+                    let res = send(&mut c, &method, &path, f).await;
+                    let what = format!("{role:?} {method} {path}");
+                    assert!(res.status().as_u16() < 500, "{what}: {}", res.status());
+                    check_headers(&res, &what);
+                    let body = text(res).await;
+                    for other in &foreign {
+                        for canary in &other.canaries {
+                            assert!(!body.contains(canary.as_str()), "{what} returned {canary}");
+                        }
+                    }
+                    tried += 1;
+                    if *template == "/logout"
+                        || c.get("/api/v1/me").await.status() != StatusCode::OK
+                    {
+                        // Logged out (or locked out by a hostile form): sign in again as a new user.
+                        c = app.login_as(role, QIAOYI).await;
+                    }
+                }
+            }
+        }
+        let own_after = format!(
+            "{:?}",
+            app.state
+                .store
+                .grants(me)
+                .await
+                .expect("grants")
+                .iter()
+                .map(|g| &g.grant)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(own_before, own_after, "{role:?} changed their own grants");
+    }
+    for (f, b) in foreign.iter().zip(&before) {
+        assert_eq!(&snapshot(&app, f).await, b, "records in {} changed", f.code);
+    }
+    assert!(tried > 500, "tried only {tried} requests");
+}
+
+#[tokio::test]
+async fn every_state_change_on_every_route_needs_the_csrf_token() {
+    let app = TestApp::spawn().await;
+    let f = plant(&app, QIAOER).await;
+    let mut c = app.login_as(Role::Admin, QIAOYI).await;
+    let routes = wushe_app::http::routes();
+    let mut checked = 0;
+    for template in routes.paths() {
+        let path = aim(template, &f);
+        for method in methods(&c, &path)
+            .await
+            .into_iter()
+            .filter(|m| *m != Method::GET)
+        {
+            let res = c
+                .http
+                .request(method.clone(), c.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("name=x&region=310101020001")
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(
+                res.status(),
+                StatusCode::FORBIDDEN,
+                "{method} {path} without a CSRF token"
+            );
+            check_headers(&res, &format!("{method} {path}"));
+            checked += 1;
+        }
+        c.get("/").await;
+    }
+    assert!(checked >= 20, "checked {checked}");
+}
