@@ -99,7 +99,7 @@ impl App {
             hashing: Arc::new(Semaphore::new(2)),
             metrics: Arc::new(http::metrics::Metrics::default()),
             cipher,
-            reveal_log: Arc::new(reveal_log::TracingRevealLog),
+            reveal_log: Arc::new(reveal_log::AuditRevealLog(Arc::new(sql.clone()))),
         };
         Ok(App {
             listener,

@@ -1,20 +1,30 @@
-//! Where reveals of full sensitive values are recorded until the audit log is merged: one
-//! structured log line per reveal (who, which field of which row, why; never the value). The
-//! audit log implements the same `RevealLog` port and replaces this in `AppState`.
+//! Where reveals of full sensitive values are recorded: an entry in the tamper-evident audit
+//! log (who, which column of which row, in which region; never the value), written before the
+//! value is decrypted, plus one structured log line with the reason the worker gave.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use wushe_core::Result;
+use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::reveal::{RevealEvent, RevealLog};
+use wushe_core::{Result, Store};
 
-/// Records reveals in the server log, at `warn` so they survive an `info` filter change.
-pub struct TracingRevealLog;
+/// Records each reveal in the audit log.
+pub struct AuditRevealLog(pub Arc<dyn Store>);
 
 #[async_trait]
-impl RevealLog for TracingRevealLog {
+impl RevealLog for AuditRevealLog {
     async fn record(&self, e: &RevealEvent) -> Result<()> {
+        let mut event = AuditEvent::new(Action::SensitiveRevealed, e.at)
+            .region(&e.region)
+            .record(
+                RecordKind::Sealed,
+                [format!("{}.{}", e.table, e.column), e.row.to_string()],
+            );
+        event.actor = Some(e.actor);
+        self.0.append_audit(&event).await?;
         tracing::warn!(
             target: "wushe::reveal",
-            at = %e.at,
             actor = %e.actor,
             region = %e.region,
             table = e.table,

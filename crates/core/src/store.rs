@@ -100,6 +100,7 @@ pub trait UserStore: Send + Sync {
         password_hash: &str,
         now: OffsetDateTime,
         keep_session: Option<&str>,
+        audit: &AuditEvent,
     ) -> Result<()>;
     /// Disable or re-enable an account; disabling ends all its sessions and revokes its API
     /// tokens in the same transaction.
@@ -108,6 +109,7 @@ pub trait UserStore: Send + Sync {
         user: UserId,
         disabled: bool,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()>;
 }
 
@@ -219,12 +221,23 @@ pub trait AuditStore: Send + Sync {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    async fn insert_token(&self, token: &ApiToken, secret_hash: &str) -> Result<()>;
+    async fn insert_token(
+        &self,
+        token: &ApiToken,
+        secret_hash: &str,
+        audit: &AuditEvent,
+    ) -> Result<()>;
     /// The token with this secret hash, whatever its state (the caller checks it is live).
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
     async fn tokens_of(&self, user: UserId) -> Result<Vec<ApiToken>>;
     /// Revoke a token of `user`; `false` if there is no such live token of theirs.
-    async fn revoke_token(&self, user: UserId, id: TokenId, now: OffsetDateTime) -> Result<bool>;
+    async fn revoke_token(
+        &self,
+        user: UserId,
+        id: TokenId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<bool>;
     /// Record use, at most once a minute per token.
     async fn touch_token(&self, id: TokenId, now: OffsetDateTime) -> Result<()>;
 }

@@ -4,10 +4,12 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::Result;
+use wushe_core::audit::AuditEvent;
 use wushe_core::ids::{TokenId, UserId};
 use wushe_core::store::TokenStore;
 use wushe_core::tokens::ApiToken;
 
+use crate::audit::{append_entry, lock_head};
 use crate::{SqlStore, at, db_err, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
@@ -41,16 +43,26 @@ const COLS: &str = "id, user_id, name, hint, created_at, expires_at, last_used_a
 
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn insert_token(&self, t: &ApiToken, secret_hash: &str) -> Result<()> {
-        on_pool!(&self.db, p => sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, name, hint, secret_hash, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )
-        .bind(t.id.0).bind(t.user_id.0).bind(&t.name).bind(&t.hint).bind(secret_hash)
-        .bind(ms(t.created_at)).bind(ms(t.expires_at))
-        .execute(p).await.map(|r| r.rows_affected()))
-        .map_err(db_err)?;
-        Ok(())
+    async fn insert_token(
+        &self,
+        t: &ApiToken,
+        secret_hash: &str,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            sqlx::query(
+                "INSERT INTO api_tokens (id, user_id, name, hint, secret_hash, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(t.id.0).bind(t.user_id.0).bind(&t.name).bind(&t.hint).bind(secret_hash)
+            .bind(ms(t.created_at)).bind(ms(t.expires_at))
+            .execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
@@ -73,12 +85,29 @@ impl TokenStore for SqlStore {
         Ok(rows.into_iter().map(ApiToken::from).collect())
     }
 
-    async fn revoke_token(&self, user: UserId, id: TokenId, now: OffsetDateTime) -> Result<bool> {
-        let n = on_pool!(&self.db, p => sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL"
-        ).bind(ms(now)).bind(id.0).bind(user.0).execute(p).await.map(|r| r.rows_affected()))
-        .map_err(db_err)?;
-        Ok(n == 1)
+    async fn revoke_token(
+        &self,
+        user: UserId,
+        id: TokenId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<bool> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(ms(now)).bind(id.0).bind(user.0)
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n != 1 {
+                // Nothing revoked: nothing to record (the transaction rolls back).
+                return Ok(false);
+            }
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(true)
+        })
     }
 
     async fn touch_token(&self, id: TokenId, now: OffsetDateTime) -> Result<()> {

@@ -231,9 +231,11 @@ impl UserStore for SqlStore {
         password_hash: &str,
         now: OffsetDateTime,
         keep_session: Option<&str>,
+        audit: &AuditEvent,
     ) -> Result<()> {
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
             let n = sqlx::query(
                 "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
             )
@@ -246,6 +248,7 @@ impl UserStore for SqlStore {
                 .bind(user.0).bind(keep_session.unwrap_or(""))
                 .execute(&mut *tx).await.map_err(db_err)?;
             sqlx::query(REVOKE_TOKENS).bind(ms(now)).bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok(())
         })
@@ -256,9 +259,11 @@ impl UserStore for SqlStore {
         user: UserId,
         disabled: bool,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()> {
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
             let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
                 .bind(disabled).bind(user.0)
                 .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
@@ -270,6 +275,7 @@ impl UserStore for SqlStore {
                     .bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
                 sqlx::query(REVOKE_TOKENS).bind(ms(now)).bind(user.0).execute(&mut *tx).await.map_err(db_err)?;
             }
+            append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok(())
         })

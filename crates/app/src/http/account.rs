@@ -133,7 +133,7 @@ async fn change(
     let keep = session.map(|Extension(h)| h.0);
     account::set_password(
         s.store.as_ref(),
-        user.id,
+        &a,
         &new_hash,
         s.clock.now(),
         keep.as_deref(),

@@ -85,7 +85,11 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
     };
     app.state
         .store
-        .insert_token(&token, &format!("hash-{code}"))
+        .insert_token(
+            &token,
+            &format!("hash-{code}"),
+            &AuditEvent::new(Action::TokenIssued, now).region(&region),
+        )
         .await
         .expect("token");
     Foreign {

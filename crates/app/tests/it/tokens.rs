@@ -277,3 +277,57 @@ async fn changing_the_password_or_disabling_the_account_revokes_its_tokens() {
         "re-enabling does not revive a revoked token"
     );
 }
+
+#[tokio::test]
+async fn issuing_and_revoking_a_token_and_changing_the_password_are_audited_without_values() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login_as(Role::SocialWorker, QIAOYI).await;
+    let me = c.user_id.expect("id").to_string();
+    let (id, secret) = issue(&mut c, "审计可见的名字", 30).await;
+    let res = c
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let again = c
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        again.status(),
+        StatusCode::NOT_FOUND,
+        "a second revoke changes nothing"
+    );
+    let new = "又一个足够长的新密码-2026";
+    let res = c
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new),
+                ("new_password_again", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let entries = app.state.store.audit_page(0, 1000).await.expect("audit");
+    let mine = |action: &str| {
+        entries
+            .iter()
+            .filter(|e| e.action == action && e.actor.as_deref() == Some(me.as_str()))
+            .count()
+    };
+    assert_eq!(mine("token_issued"), 1);
+    assert_eq!(mine("token_revoked"), 1);
+    assert_eq!(mine("password_changed"), 1);
+    let all = format!("{entries:?}");
+    for value in ["审计可见的名字", secret.as_str(), new, PASSWORD] {
+        assert!(!all.contains(value), "the audit log holds a value: {value}");
+    }
+}

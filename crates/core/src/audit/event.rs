@@ -25,10 +25,17 @@ pub enum Action {
     RegionsImported,
     LangChanged,
     AuditViewed,
+    PasswordChanged,
+    UserDisabled,
+    UserEnabled,
+    TokenIssued,
+    TokenRevoked,
+    /// A full sensitive value was shown (recorded before it is decrypted).
+    SensitiveRevealed,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 19] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -42,6 +49,12 @@ impl Action {
         Action::RegionsImported,
         Action::LangChanged,
         Action::AuditViewed,
+        Action::PasswordChanged,
+        Action::UserDisabled,
+        Action::UserEnabled,
+        Action::TokenIssued,
+        Action::TokenRevoked,
+        Action::SensitiveRevealed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +72,12 @@ impl Action {
             Action::RegionsImported => "regions_imported",
             Action::LangChanged => "lang_changed",
             Action::AuditViewed => "audit_viewed",
+            Action::PasswordChanged => "password_changed",
+            Action::UserDisabled => "user_disabled",
+            Action::UserEnabled => "user_enabled",
+            Action::TokenIssued => "token_issued",
+            Action::TokenRevoked => "token_revoked",
+            Action::SensitiveRevealed => "sensitive_revealed",
         }
     }
 
@@ -82,6 +101,12 @@ impl Action {
             Action::RegionsImported => "导入区划代码",
             Action::LangChanged => "切换语言",
             Action::AuditViewed => "查看审计日志",
+            Action::PasswordChanged => "修改密码",
+            Action::UserDisabled => "停用账号",
+            Action::UserEnabled => "启用账号",
+            Action::TokenIssued => "生成 API 令牌",
+            Action::TokenRevoked => "撤销 API 令牌",
+            Action::SensitiveRevealed => "查看完整敏感信息",
         }
     }
 
@@ -101,6 +126,12 @@ impl Action {
             Action::RegionsImported => "Regions imported",
             Action::LangChanged => "Language changed",
             Action::AuditViewed => "Audit log viewed",
+            Action::PasswordChanged => "Password changed",
+            Action::UserDisabled => "Account disabled",
+            Action::UserEnabled => "Account enabled",
+            Action::TokenIssued => "API token issued",
+            Action::TokenRevoked => "API token revoked",
+            Action::SensitiveRevealed => "Full sensitive value shown",
         }
     }
 }
@@ -141,6 +172,10 @@ pub enum RecordKind {
     Route,
     /// Ids: the user and record ids a viewer filtered by.
     Audit,
+    /// Ids: the token's owner, then the token.
+    Token,
+    /// Ids: `table.column`, then the row.
+    Sealed,
 }
 
 impl RecordKind {
@@ -152,6 +187,8 @@ impl RecordKind {
             RecordKind::Place => "place",
             RecordKind::Route => "route",
             RecordKind::Audit => "audit",
+            RecordKind::Token => "token",
+            RecordKind::Sealed => "sealed",
         }
     }
 }

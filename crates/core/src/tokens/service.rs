@@ -4,6 +4,7 @@
 use time::{Duration, OffsetDateTime};
 
 use crate::actor::Actor;
+use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::TokenId;
 use crate::store::Store;
@@ -35,7 +36,13 @@ pub async fn issue(
         last_used_at: None,
         revoked_at: None,
     };
-    store.insert_token(&token, &hash_secret(&secret)).await?;
+    let audit = AuditEvent::new(Action::TokenIssued, now).by(actor).record(
+        RecordKind::Token,
+        [actor.user_id.to_string(), token.id.to_string()],
+    );
+    store
+        .insert_token(&token, &hash_secret(&secret), &audit)
+        .await?;
     Ok(IssuedToken { token, secret })
 }
 
@@ -51,7 +58,11 @@ pub async fn revoke_own(
     id: TokenId,
     now: OffsetDateTime,
 ) -> Result<()> {
-    if store.revoke_token(actor.user_id, id, now).await? {
+    let audit = AuditEvent::new(Action::TokenRevoked, now).by(actor).record(
+        RecordKind::Token,
+        [actor.user_id.to_string(), id.to_string()],
+    );
+    if store.revoke_token(actor.user_id, id, now, &audit).await? {
         Ok(())
     } else {
         Err(Error::NotFound)

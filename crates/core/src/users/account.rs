@@ -5,6 +5,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::actor::{Actor, Permission};
+use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::error::{Error, FieldErrors, Result};
 use crate::ids::UserId;
 use crate::store::Store;
@@ -68,16 +69,20 @@ pub fn wrong_current_password() -> (&'static str, &'static str, &'static str) {
     )
 }
 
-/// Store a new password hash for `user`; every other session of theirs ends at once.
+/// Store a new password hash for the actor; every other session and API token of theirs ends
+/// at once, and the change is audited in the same transaction.
 pub async fn set_password(
     store: &dyn Store,
-    user: UserId,
+    actor: &Actor,
     password_hash: &str,
     now: OffsetDateTime,
     keep_session: Option<&str>,
 ) -> Result<()> {
+    let audit = AuditEvent::new(Action::PasswordChanged, now)
+        .by(actor)
+        .record(RecordKind::User, [actor.user_id]);
     store
-        .change_password(user, password_hash, now, keep_session)
+        .change_password(actor.user_id, password_hash, now, keep_session, &audit)
         .await
 }
 
@@ -104,8 +109,17 @@ pub async fn set_disabled(
     disabled: bool,
     now: time::OffsetDateTime,
 ) -> Result<()> {
-    manageable(store, actor, id).await?;
-    store.set_user_disabled(id, disabled, now).await
+    let user = manageable(store, actor, id).await?;
+    let action = if disabled {
+        Action::UserDisabled
+    } else {
+        Action::UserEnabled
+    };
+    let audit = AuditEvent::new(action, now)
+        .by(actor)
+        .region(&user.region)
+        .record(RecordKind::User, [id]);
+    store.set_user_disabled(id, disabled, now, &audit).await
 }
 
 /// Lift the login locks of an account and resolve the alerts about it.
