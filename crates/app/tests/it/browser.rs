@@ -196,9 +196,15 @@ async fn a_social_worker_logs_in_on_a_phone_and_sees_the_home_page() {
         .await
         .expect("places");
     screenshot(&b, "places-phone").await;
-    for (path, name) in [("/tokens", "tokens-phone"), ("/account/password", "password-phone")] {
+    for (path, name) in [
+        ("/tokens", "tokens-phone"),
+        ("/account/password", "password-phone"),
+    ] {
         c.goto(&format!("{}{path}", app.url)).await.expect(path);
-        assert!(!scrolls_sideways(&b).await, "{path} scrolls sideways on a phone");
+        assert!(
+            !scrolls_sideways(&b).await,
+            "{path} scrolls sideways on a phone"
+        );
         screenshot(&b, name).await;
     }
     b.client.clone().close().await.expect("close");

@@ -14,6 +14,7 @@ mod matrix;
 mod orgs;
 mod passwords;
 mod places;
+mod serverlog;
 mod shell;
 mod tokens;
 mod totp;

@@ -1,0 +1,145 @@
+//! The server log of a real `wushe serve`, at debug level: passwords and the names people type
+//! at the login never appear in it.
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::cli::{Running, free_port, temp_dir, wushe};
+
+const REGIONS: &str = "code,name,parent_code,level\n31,上海市,,province\n3101,市辖区,31,city\n310101,黄浦区,3101,district\n310101020,五里桥街道,310101,street\n310101020001,桥一居委会,310101020,community\n";
+const PASSWORD: &str = "canary-password-日志里不能有";
+const WRONG: &str = "canary-wrong-password-不能有";
+
+/// The CSRF token a fresh client gets with the login page.
+async fn csrf_token(http: &reqwest::Client, url: &str) -> String {
+    let page = http
+        .get(format!("{url}/login"))
+        .send()
+        .await
+        .expect("login page");
+    page.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("wushe_csrf="))
+        .map(|c| c.split(';').next().unwrap_or("").to_string())
+        .expect("a CSRF cookie")
+}
+
+async fn login(
+    http: &reqwest::Client,
+    url: &str,
+    csrf: &str,
+    name: &str,
+    password: &str,
+) -> reqwest::Response {
+    let body =
+        serde_urlencoded::to_string([("_csrf", csrf), ("username", name), ("password", password)])
+            .expect("form");
+    http.post(format!("{url}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("login")
+}
+
+#[tokio::test]
+async fn the_server_log_never_holds_passwords_or_typed_login_names() {
+    let dir = temp_dir();
+    std::fs::write(dir.join("r.csv"), REGIONS).expect("write");
+    assert!(
+        wushe()
+            .current_dir(&dir)
+            .args(["regions", "import", "r.csv"])
+            .status()
+            .expect("import")
+            .success()
+    );
+    let ok = wushe()
+        .current_dir(&dir)
+        .env("WUSHE_NEW_PASSWORD", PASSWORD)
+        .args([
+            "user",
+            "add",
+            "canary.worker",
+            "--role",
+            "social_worker",
+            "--region",
+            "310101020001",
+        ])
+        .status()
+        .expect("user add");
+    assert!(ok.success());
+    let port = free_port();
+    let mut child = Running(
+        wushe()
+            .current_dir(&dir)
+            .env("WUSHE_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "debug")
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve"),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut up = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server did not start");
+    let csrf = csrf_token(&http, &url).await;
+    let typed_name = "canary-typed-name-张三";
+    assert_eq!(
+        login(&http, &url, &csrf, typed_name, WRONG).await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&http, &url, &csrf, "canary.worker", WRONG)
+            .await
+            .status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&http, &url, &csrf, "canary.worker", PASSWORD)
+            .await
+            .status(),
+        reqwest::StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        http.get(format!("{url}/api/v1/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        reqwest::StatusCode::OK
+    );
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let mut log = String::new();
+    if let Some(mut e) = child.0.stderr.take() {
+        e.read_to_string(&mut log).expect("read log");
+    }
+    if let Some(mut o) = child.0.stdout.take() {
+        o.read_to_string(&mut log).expect("read log");
+    }
+    assert!(
+        log.contains("wushe listening"),
+        "the log was captured: {log}"
+    );
+    for canary in [PASSWORD, WRONG, typed_name] {
+        assert!(!log.contains(canary), "the server log holds {canary}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
