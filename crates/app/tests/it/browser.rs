@@ -99,6 +99,29 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
     })
 }
 
+/// Type the user name and the test password into the login form shown and submit it.
+pub async fn fill_login(b: &Browser, name: &str) {
+    let c = &b.client;
+    c.find(Locator::Id("username"))
+        .await
+        .expect("username")
+        .send_keys(name)
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    c.find(Locator::Css("button.primary"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+}
+
 /// Save a screenshot under target/screenshots for people to look at.
 pub async fn screenshot(b: &Browser, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
@@ -142,24 +165,7 @@ async fn a_social_worker_logs_in_on_a_phone_and_sees_the_home_page() {
         !scrolls_sideways(&b).await,
         "the login page scrolls sideways on a phone"
     );
-    c.find(Locator::Id("username"))
-        .await
-        .expect("username")
-        .send_keys(&name)
-        .await
-        .expect("type");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password")
-        .send_keys(PASSWORD)
-        .await
-        .expect("type");
-    c.find(Locator::Css("button.primary"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    fill_login(&b, &name).await;
     c.wait()
         .for_element(Locator::Id("grants-h"))
         .await

@@ -157,36 +157,8 @@ fn put_opt(b: &mut Vec<u8>, s: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actor::{Actor, Grant, Role};
+    use crate::audit::fixtures::{actor, at};
     use crate::audit::{Action, RecordKind};
-    use crate::ids::UserId;
-    use crate::regions::RegionCode;
-
-    fn actor() -> Actor {
-        Actor {
-            user_id: UserId::new(),
-            username: "wang.li".into(),
-            display_name: "王丽".into(),
-            region: RegionCode("310101020".into()),
-            request_id: Some("req-1".into()),
-            grants: vec![
-                Grant {
-                    role: Role::SocialWorker,
-                    region: RegionCode("310101020001".into()),
-                    org: None,
-                },
-                Grant {
-                    role: Role::Admin,
-                    region: RegionCode("310101020".into()),
-                    org: None,
-                },
-            ],
-        }
-    }
-
-    fn at() -> OffsetDateTime {
-        time::macros::datetime!(2026-04-03 08:00:00.123_456 UTC)
-    }
 
     #[test]
     fn sealing_chains_to_the_head_and_stores_milliseconds() {

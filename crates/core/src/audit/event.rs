@@ -282,33 +282,7 @@ impl AuditEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actor::Grant;
-
-    fn actor() -> Actor {
-        Actor {
-            user_id: UserId::new(),
-            username: "wang.li".into(),
-            display_name: "王丽".into(),
-            region: RegionCode("310101020".into()),
-            request_id: Some("req-1".into()),
-            grants: vec![
-                Grant {
-                    role: Role::SocialWorker,
-                    region: RegionCode("310101020001".into()),
-                    org: None,
-                },
-                Grant {
-                    role: Role::Admin,
-                    region: RegionCode("310101020".into()),
-                    org: None,
-                },
-            ],
-        }
-    }
-
-    fn at() -> OffsetDateTime {
-        time::macros::datetime!(2026-04-03 08:00:00.123_456 UTC)
-    }
+    use crate::audit::fixtures::{actor, at};
 
     #[test]
     fn every_action_name_round_trips_and_is_unique() {

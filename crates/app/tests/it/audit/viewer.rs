@@ -7,7 +7,7 @@ use serde_json::Value;
 use wushe_core::{Clock, Role};
 
 use super::{create_org, utc_text, with_action};
-use crate::browser::{phone_browser, screenshot, scrolls_sideways};
+use crate::browser::{fill_login, phone_browser, screenshot, scrolls_sideways};
 use crate::harness::*;
 
 #[tokio::test]
@@ -166,24 +166,7 @@ async fn an_admin_filters_the_audit_log_on_a_phone() {
     c.goto(&format!("{}/login?next=/audit", app.url))
         .await
         .expect("open");
-    c.find(Locator::Id("username"))
-        .await
-        .expect("username")
-        .send_keys(&name)
-        .await
-        .expect("type");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password")
-        .send_keys(PASSWORD)
-        .await
-        .expect("type");
-    c.find(Locator::Css("button.primary"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    fill_login(&b, &name).await;
     c.wait()
         .for_element(Locator::Css("ol.audit-entries"))
         .await
