@@ -172,6 +172,7 @@ pub trait LoginStore: Send + Sync {
         account_key: &str,
         user: UserId,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()>;
     /// Open alerts about places under one of `scope`, newest first.
     async fn open_alerts(&self, scope: &[RegionCode]) -> Result<Vec<Alert>>;
@@ -284,6 +285,7 @@ pub trait SecondFactorStore: Send + Sync {
         step: i64,
         recovery_hashes: &[String],
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<bool>;
     /// Record the step of an accepted code if it is later than the last one (no replays).
     async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool>;

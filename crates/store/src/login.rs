@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use wushe_core::audit::AuditEvent;
 use wushe_core::ids::{AlertId, UserId};
 use wushe_core::regions::RegionCode;
 use wushe_core::store::LoginStore;
@@ -13,6 +14,7 @@ use wushe_core::users::login::{
 };
 use wushe_core::{Error, Result};
 
+use crate::audit::{append_entry, lock_head};
 use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
 
 #[derive(sqlx::FromRow)]
@@ -151,9 +153,11 @@ impl LoginStore for SqlStore {
         account_key: &str,
         user: UserId,
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()> {
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
             for sql in [
                 "DELETE FROM login_locks WHERE account_key = $1",
                 "DELETE FROM login_streaks WHERE account_key = $1",
@@ -166,6 +170,7 @@ impl LoginStore for SqlStore {
             )
             .bind(ms(now)).bind(user.0).bind(AlertKind::LoginLocked.as_str())
             .execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok(())
         })

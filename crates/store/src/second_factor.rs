@@ -4,11 +4,13 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use wushe_core::audit::AuditEvent;
 use wushe_core::ids::UserId;
 use wushe_core::store::SecondFactorStore;
 use wushe_core::users::second_factor::{PendingLogin, PendingStage, SecondFactorState};
 use wushe_core::{Error, Result};
 
+use crate::audit::{append_entry, lock_head};
 use crate::{SqlStore, at, db_err, ms, on_pool};
 
 type StateRow = (Option<Vec<u8>>, Option<i64>, Option<i64>, bool);
@@ -51,9 +53,11 @@ impl SecondFactorStore for SqlStore {
         step: i64,
         recovery_hashes: &[String],
         now: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<bool> {
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
             let n = sqlx::query(
                 "UPDATE users SET totp_confirmed_at = $1, totp_last_step = $2
                  WHERE id = $3 AND totp_confirmed_at IS NULL AND totp_secret IS NOT NULL",
@@ -69,6 +73,7 @@ impl SecondFactorStore for SqlStore {
                 sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)")
                     .bind(user.0).bind(h).execute(&mut *tx).await.map_err(db_err)?;
             }
+            append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok(true)
         })

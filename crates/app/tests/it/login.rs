@@ -205,6 +205,16 @@ async fn a_hundred_failures_from_many_addresses_lock_the_account_everywhere_and_
     );
     let res = login_from(&mut worker, "203.0.113.20", &name, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "unlocked by the admin");
+    let entries = app.state.store.audit_page(0, 10_000).await.expect("audit");
+    let id = id.to_string();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "user_unlocked" && e.record_ids.contains(&id))
+            .count(),
+        1,
+        "the unlock is audited once"
+    );
 }
 
 #[tokio::test]

@@ -130,6 +130,15 @@ async fn enrolment_works_end_to_end_with_codes_computed_from_the_shown_key() {
             .await
             .contains("已启用两步验证")
     );
+    let entries = app.state.store.audit_page(0, 10_000).await.expect("audit");
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "second_factor_enrolled")
+            .count(),
+        1,
+        "the enrolment is audited once"
+    );
 
     c.post_form("/logout", &[]).await;
     app.clock.advance(time::Duration::seconds(30));

@@ -30,12 +30,14 @@ pub enum Action {
     UserEnabled,
     TokenIssued,
     TokenRevoked,
+    UserUnlocked,
+    SecondFactorEnrolled,
     /// A full sensitive value was shown (recorded before it is decrypted).
     SensitiveRevealed,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -55,6 +57,8 @@ impl Action {
         Action::TokenIssued,
         Action::TokenRevoked,
         Action::SensitiveRevealed,
+        Action::UserUnlocked,
+        Action::SecondFactorEnrolled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +82,8 @@ impl Action {
             Action::TokenIssued => "token_issued",
             Action::TokenRevoked => "token_revoked",
             Action::SensitiveRevealed => "sensitive_revealed",
+            Action::UserUnlocked => "user_unlocked",
+            Action::SecondFactorEnrolled => "second_factor_enrolled",
         }
     }
 
@@ -107,6 +113,8 @@ impl Action {
             Action::TokenIssued => "生成 API 令牌",
             Action::TokenRevoked => "撤销 API 令牌",
             Action::SensitiveRevealed => "查看完整敏感信息",
+            Action::UserUnlocked => "解除登录锁定",
+            Action::SecondFactorEnrolled => "启用两步验证",
         }
     }
 
@@ -132,6 +140,8 @@ impl Action {
             Action::TokenIssued => "API token issued",
             Action::TokenRevoked => "API token revoked",
             Action::SensitiveRevealed => "Full sensitive value shown",
+            Action::UserUnlocked => "Login lock lifted",
+            Action::SecondFactorEnrolled => "Second factor enrolled",
         }
     }
 }

@@ -130,8 +130,12 @@ pub async fn unlock_login(
     now: OffsetDateTime,
 ) -> Result<()> {
     let user = manageable(store, actor, id).await?;
+    let audit = AuditEvent::new(Action::UserUnlocked, now)
+        .by(actor)
+        .region(&user.region)
+        .record(RecordKind::User, [id]);
     store
-        .unlock_login(&account_key(&user.username), user.id, now)
+        .unlock_login(&account_key(&user.username), user.id, now, &audit)
         .await
 }
 

@@ -6,6 +6,7 @@
 use time::{Duration, OffsetDateTime};
 
 use crate::actor::{Grant, Role};
+use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::crypto::{Cipher, EncryptedColumn};
 use crate::error::{Error, Result};
 use crate::ids::UserId;
@@ -187,7 +188,10 @@ pub async fn confirm(
         hashes.push(cipher.keyed_hash(RECOVERY_DOMAIN, &format!("{user}:{n}"))?);
     }
     let step = i64::try_from(step).map_err(Error::internal)?;
-    if !store.confirm_totp(user, step, &hashes, now).await? {
+    let mut audit =
+        AuditEvent::new(Action::SecondFactorEnrolled, now).record(RecordKind::User, [user]);
+    audit.actor = Some(user);
+    if !store.confirm_totp(user, step, &hashes, now, &audit).await? {
         return Err(Error::Conflict("second factor already enrolled".into()));
     }
     Ok(codes)
