@@ -60,7 +60,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), session::load_actor))
         .layer(from_fn(error::render_errors))
         .layer(from_fn_with_state(state.clone(), security::headers))
-        .layer(from_fn(request_id::assign))
+        .layer(from_fn_with_state(state.clone(), request_id::assign))
         .with_state(state)
 }
 

@@ -1,17 +1,22 @@
 //! Request ids. Every request gets one: a sane incoming `X-Request-Id` (at most 64 of
-//! `A-Z a-z 0-9 -`, so a proxy's id carries through) or a new UUIDv7. It is echoed in the
+//! `A-Z a-z 0-9 -`) when it comes from a configured trusted proxy, so the proxy's id carries
+//! through, or else a new UUIDv7 (a client cannot write its own text into the audit log). It is echoed in the
 //! response header, kept in the request extensions for handlers ([`RequestId`] is also an
 //! extractor), copied onto the actor by `audit::context` so every audit event names it, and
 //! set on a tracing span so each log line of the request — a 5xx cause included — names it.
 
 use std::convert::Infallible;
 
-use axum::extract::{FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
+
+use crate::AppState;
 
 pub const HEADER: &str = "x-request-id";
 
@@ -31,10 +36,15 @@ pub fn acceptable(raw: &str) -> bool {
 }
 
 /// The outermost middleware: assign the id, run the request inside its span, echo the id.
-pub async fn assign(mut req: Request, next: Next) -> Response {
+pub async fn assign(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let from_proxy = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| state.config.trusted_proxies.contains(&peer.ip()));
     let id = req
         .headers()
         .get(HEADER)
+        .filter(|_| from_proxy)
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map(|v| RequestId(v.to_string()))

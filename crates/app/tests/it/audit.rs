@@ -58,7 +58,9 @@ async fn create_org(c: &mut TestClient, region: &str, name: &str) -> String {
 
 #[tokio::test]
 async fn creating_an_org_writes_exactly_one_entry_with_ids_and_no_field_values() {
-    let app = TestApp::spawn().await;
+    // Behind a trusted proxy, the proxy's request id is kept.
+    let app =
+        TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")]).await;
     let c = app.login_as(Role::SocialWorker, QIAOYI).await;
     let (name, phone) = ("金色年华测试机构", "021-61239876");
     let (address, description) = ("幸福路88号测试地址", "测试描述金丝雀");
@@ -291,8 +293,23 @@ async fn a_denied_edit_and_a_forbidden_page_are_recorded_with_their_routes() {
 }
 
 #[tokio::test]
-async fn request_ids_are_kept_only_when_short_and_plain() {
-    let app = TestApp::spawn().await;
+async fn request_ids_are_kept_only_from_a_trusted_proxy_and_when_short_and_plain() {
+    let direct = TestApp::spawn().await;
+    let res = direct
+        .client()
+        .http
+        .get(direct.client().url("/login"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("GET");
+    assert_ne!(
+        res.headers()["x-request-id"],
+        "abc-123",
+        "a client's own id is replaced"
+    );
+    let app =
+        TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")]).await;
     let c = app.client();
     let long = "x".repeat(65);
     for (sent, kept) in [
