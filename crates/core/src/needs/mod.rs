@@ -2,6 +2,7 @@
 //! system, their categories and priorities, the state machine, SLA clocks and tracking codes.
 //! Everything here is pure; use-cases and storage come with the intake.
 
+pub mod red_flags;
 pub mod sla;
 pub mod state;
 pub mod tracking;
