@@ -23,3 +23,6 @@ pub use actor::{Actor, Grant, Permission, Role};
 pub use clock::{Clock, SystemClock, TestClock};
 pub use error::{Error, FieldError, FieldErrors, Result};
 pub use store::Store;
+
+#[cfg(test)]
+mod parse_tests;

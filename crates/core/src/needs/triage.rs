@@ -345,4 +345,54 @@ mod tests {
         assert_eq!(t.priority, Priority::P1);
         assert!(t.reasons.iter().any(|r| r.code == "not_urgent_ignored"));
     }
+
+    /// Random text built from the vocabulary, punctuation and other characters: triage never
+    /// panics, and any advice to call 120 or 110 comes with P1 (a seeded, repeatable walk).
+    #[test]
+    fn random_text_never_breaks_the_rules() {
+        let parts = [
+            "胸痛",
+            "没有",
+            "不",
+            "，",
+            "。",
+            "呼吸困难",
+            "no ",
+            "not ",
+            "chest pain",
+            "不着急",
+            "想死",
+            "家暴",
+            "菜",
+            "药",
+            " ",
+            "\n",
+            "’",
+            "Ä",
+            "😀",
+            "宫缩",
+            "can't breathe",
+            "ǅ",
+            "İ",
+            "、",
+            "not urgent",
+        ];
+        let mut x: u64 = 0x2022_0401;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(x % 12) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                text.push_str(parts[(x % parts.len() as u64) as usize]);
+            }
+            let category = Category::ALL[(x % 11) as usize];
+            let t = run(category, &text);
+            if t.advice.call_120 || t.advice.call_110 {
+                assert_eq!(t.priority, Priority::P1, "{text:?}");
+            }
+            assert!(!t.reasons.is_empty());
+            assert_eq!(t.needs_review, t.priority <= Priority::P2);
+        }
+    }
 }
