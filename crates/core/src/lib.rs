@@ -12,6 +12,7 @@ pub mod ids;
 pub mod jobs;
 pub mod needs;
 pub mod orgs;
+pub mod people;
 pub mod regions;
 pub mod reveal;
 pub mod store;

@@ -3,6 +3,7 @@
 //! (The toolchain is stable-only: a seeded generator stands in for a fuzzer.)
 
 use crate::needs::tracking::TrackingCode;
+use crate::people::id_number::IdNumber;
 use crate::regions::RegionCode;
 use crate::users::parse_username;
 
@@ -38,6 +39,9 @@ fn random_strings(n: usize) -> Vec<String> {
         "wang.li",
         "İ",
         "\t",
+        "11010519491231002X",
+        "E+17",
+        "X",
     ];
     let mut x: u64 = 0x5EED_2026;
     (0..n)
@@ -76,6 +80,9 @@ fn parsers_never_panic_and_accepted_values_parse_again() {
                 Ok(&code),
                 "{s:?}"
             );
+        }
+        if let Ok(id) = IdNumber::parse(&s) {
+            assert_eq!(IdNumber::parse(id.as_str()).as_ref(), Ok(&id), "{s:?}");
         }
         if let Ok(name) = parse_username(&s) {
             accepted[2] += 1;
