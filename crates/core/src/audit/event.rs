@@ -32,10 +32,11 @@ pub enum Action {
     TokenRevoked,
     /// A full sensitive value was shown (recorded before it is decrypted).
     SensitiveRevealed,
+    NeedCreated,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -55,6 +56,7 @@ impl Action {
         Action::TokenIssued,
         Action::TokenRevoked,
         Action::SensitiveRevealed,
+        Action::NeedCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +80,7 @@ impl Action {
             Action::TokenIssued => "token_issued",
             Action::TokenRevoked => "token_revoked",
             Action::SensitiveRevealed => "sensitive_revealed",
+            Action::NeedCreated => "need_created",
         }
     }
 
@@ -107,6 +110,7 @@ impl Action {
             Action::TokenIssued => "生成 API 令牌",
             Action::TokenRevoked => "撤销 API 令牌",
             Action::SensitiveRevealed => "查看完整敏感信息",
+            Action::NeedCreated => "收到求助",
         }
     }
 
@@ -132,6 +136,7 @@ impl Action {
             Action::TokenIssued => "API token issued",
             Action::TokenRevoked => "API token revoked",
             Action::SensitiveRevealed => "Full sensitive value shown",
+            Action::NeedCreated => "Need received",
         }
     }
 }
@@ -176,6 +181,7 @@ pub enum RecordKind {
     Token,
     /// Ids: `table.column`, then the row.
     Sealed,
+    Need,
 }
 
 impl RecordKind {
@@ -189,6 +195,7 @@ impl RecordKind {
             RecordKind::Audit => "audit",
             RecordKind::Token => "token",
             RecordKind::Sealed => "sealed",
+            RecordKind::Need => "need",
         }
     }
 }
