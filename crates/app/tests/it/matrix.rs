@@ -12,8 +12,6 @@ use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::ids::{GrantId, OrgId, TokenId, UserId};
-use wushe_core::needs::intake::{IntakeForm, NOTICE_VERSION};
-use wushe_core::needs::record::IdempotencyClaim;
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
@@ -103,7 +101,7 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         grant,
         org: org.id,
         token: token.id,
-        tracking: plant_need(app, code, now).await,
+        tracking: crate::needs::plant_need(app, code, now).await,
         canaries: vec![
             user_canary,
             token_canary,
@@ -112,41 +110,6 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
             "13800009999".into(),
         ],
     }
-}
-
-/// A resident's need in the foreign community, with canaries in its personal fields.
-async fn plant_need(app: &TestApp, code: &str, now: OffsetDateTime) -> String {
-    let form = IntakeForm {
-        category: "supplies".into(),
-        description: format!("CANARY-NEED-{code}"),
-        who_for: "self".into(),
-        community: code.into(),
-        building: "1号".into(),
-        contact_name: format!("CANARY-RESIDENT-{code}"),
-        mobile: "13800009999".into(),
-        privacy_consent: true,
-        health_consent: true,
-        notice_version: NOTICE_VERSION.into(),
-        ..IntakeForm::default()
-    };
-    let claim = IdempotencyClaim {
-        key: format!("matrix-{code}"),
-        body_hash: "0".repeat(64),
-    };
-    let bytes = *uuid::Uuid::now_v7().as_bytes();
-    let mut random = [0u8; 8];
-    random.copy_from_slice(&bytes[8..16]);
-    let r = wushe_core::needs::service::submit(
-        app.state.store.as_ref(),
-        &app.state.cipher,
-        &form,
-        &claim,
-        random,
-        now,
-    )
-    .await
-    .expect("need");
-    r.code.as_str().to_string()
 }
 
 /// Everything about the foreign records that must not change.

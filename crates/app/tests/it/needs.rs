@@ -8,6 +8,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use time::OffsetDateTime;
+use wushe_core::needs::intake::{IntakeForm, NOTICE_VERSION};
+use wushe_core::needs::record::IdempotencyClaim;
+
 use crate::harness::{QIAOYI, TestApp, between, postgres_url, text};
 
 fn body(category: &str, description: &str, mobile: &str) -> Value {
@@ -316,4 +320,39 @@ async fn the_phone_number_and_description_never_reach_the_database_file_in_clear
             }
         }
     }
+}
+
+/// A resident's need in the foreign community, with canaries in its personal fields.
+pub async fn plant_need(app: &TestApp, code: &str, now: OffsetDateTime) -> String {
+    let form = IntakeForm {
+        category: "supplies".into(),
+        description: format!("CANARY-NEED-{code}"),
+        who_for: "self".into(),
+        community: code.into(),
+        building: "1号".into(),
+        contact_name: format!("CANARY-RESIDENT-{code}"),
+        mobile: "13800009999".into(),
+        privacy_consent: true,
+        health_consent: true,
+        notice_version: NOTICE_VERSION.into(),
+        ..IntakeForm::default()
+    };
+    let claim = IdempotencyClaim {
+        key: format!("matrix-{code}"),
+        body_hash: "0".repeat(64),
+    };
+    let bytes = *uuid::Uuid::now_v7().as_bytes();
+    let mut random = [0u8; 8];
+    random.copy_from_slice(&bytes[8..16]);
+    let r = wushe_core::needs::service::submit(
+        app.state.store.as_ref(),
+        &app.state.cipher,
+        &form,
+        &claim,
+        random,
+        now,
+    )
+    .await
+    .expect("need");
+    r.code.as_str().to_string()
 }
