@@ -295,6 +295,46 @@ async fn the_help_page_keeps_typed_values_on_error_and_a_double_tap_makes_one_ne
 }
 
 #[tokio::test]
+async fn a_help_form_changed_after_sending_makes_a_second_need_only_when_sent_again() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    let page = text(c.get("/help").await).await;
+    let key = between(&page, "name=\"idempotency_key\" value=\"", "\"").expect("key");
+    c.csrf = between(&page, "name=\"_csrf\" value=\"", "\"").expect("csrf");
+    let send = async |c: &mut crate::harness::TestClient, key: &str, description: &str| {
+        let fields = [
+            ("idempotency_key", key),
+            ("category", "supplies"),
+            ("description", description),
+            ("who_for", "self"),
+            ("community", QIAOYI),
+            ("building", "5号"),
+            ("contact_name", "李四"),
+            ("mobile", "13812345678"),
+            ("privacy_consent", "on"),
+            ("health_consent", "on"),
+        ];
+        c.post_form("/help", &fields).await
+    };
+    assert_eq!(
+        send(&mut c, &key, "菜不够了").await.status(),
+        StatusCode::OK
+    );
+    let res = send(&mut c, &key, "米也不够了").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let again = text(res).await;
+    assert!(again.contains("已经提交过"), "says why");
+    let fresh = between(&again, "name=\"idempotency_key\" value=\"", "\"").expect("key");
+    assert_ne!(fresh, key, "a new key for the next press");
+    assert_eq!(needs_count(&app).await, 1);
+    assert_eq!(
+        send(&mut c, &fresh, "米也不够了").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(needs_count(&app).await, 2);
+}
+
+#[tokio::test]
 async fn the_phone_number_and_description_never_reach_the_database_file_in_clear() {
     let app = TestApp::spawn().await;
     let phone = "13898765432";

@@ -156,8 +156,8 @@ pub async fn submit(
         }
         Inserted::Mismatch => Err(Error::invalid(
             "idempotency_key",
-            "这个请求编号已用于另一份求助，请刷新页面后重新提交",
-            "This Idempotency-Key was used for a different request; reload and submit again",
+            "这份表格已经提交过另一份求助；如需再提交，请再按一次提交",
+            "This form was already sent with other answers (Idempotency-Key used for a different request); press send again to send a new request",
         )),
     }
 }

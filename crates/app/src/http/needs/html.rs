@@ -211,7 +211,15 @@ pub async fn submit(
             let r = ReceiptView::new(&r, page.lang);
             render(StatusCode::OK, &DonePage { page, r })
         }
-        Err(errors) => help_page(&s, page, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => {
+            let mut f = f;
+            if errors.get("idempotency_key").is_some() {
+                // This page's key already made a different need (the resident went back and
+                // changed the form): the next press makes a new one.
+                f.idempotency_key = random_token()?;
+            }
+            help_page(&s, page, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
 }
 
