@@ -61,12 +61,12 @@ fn link_secret(cipher: &Cipher, id: NeedId) -> Result<String> {
 }
 
 /// The link secret of a stored need, found among the candidates under every key.
-fn stored_link_secret(cipher: &Cipher, need: &Need) -> Result<String> {
+fn stored_link_secret(cipher: &Cipher, id: NeedId, link_hash: &str) -> Result<String> {
     cipher
-        .keyed_hash_candidates(LINK_DOMAIN, &need.id.to_string())
+        .keyed_hash_candidates(LINK_DOMAIN, &id.to_string())
         .iter()
         .map(|h| strip_key(h))
-        .find(|s| sha256_hex(s.as_bytes()) == need.link_hash)
+        .find(|s| sha256_hex(s.as_bytes()) == link_hash)
         .ok_or_else(|| Error::internal("no key derives this need's link"))
 }
 
@@ -146,7 +146,7 @@ pub async fn submit(
         Inserted::Replay(first) => {
             let first = store.need(first).await?.ok_or(Error::NotFound)?;
             Ok(Receipt {
-                secret: stored_link_secret(cipher, &first)?,
+                secret: stored_link_secret(cipher, first.id, &first.link_hash)?,
                 code: first.code,
                 priority: first.priority,
                 reasons: first.reasons,
@@ -185,4 +185,45 @@ pub async fn track(store: &dyn Store, code: &str, secret: Option<&str>) -> Resul
         priority: need.priority,
         created_at: need.created_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Keyring;
+
+    #[test]
+    fn a_replay_finds_the_same_link_after_a_key_rotation_and_links_differ_per_need() {
+        let ring = Keyring::generate().expect("ring");
+        let before = Cipher::new(&ring);
+        let id = NeedId::new();
+        let secret = link_secret(&before, id).expect("secret");
+        assert_eq!(secret.len(), 64, "32 bytes, hex");
+        let hash = sha256_hex(secret.as_bytes());
+        let after = Cipher::new(&ring.with_new_key().expect("rotate"));
+        assert_eq!(
+            stored_link_secret(&after, id, &hash).expect("found"),
+            secret
+        );
+        assert_ne!(
+            link_secret(&after, id).expect("new"),
+            secret,
+            "a new key, a new link"
+        );
+        assert_ne!(link_secret(&before, NeedId::new()).expect("other"), secret);
+        assert!(
+            stored_link_secret(
+                &Cipher::new(&Keyring::generate().expect("other ring")),
+                id,
+                &hash
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn secrets_compare_only_when_equal() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd") && !same("abc", "ab") && !same("", "a"));
+    }
 }
