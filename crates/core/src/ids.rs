@@ -38,4 +38,4 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(UserId, OrgId, GrantId, JobId, TokenId, AlertId);
+typed_id!(UserId, OrgId, GrantId, JobId, TokenId, AlertId, NeedId);

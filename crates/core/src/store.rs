@@ -15,8 +15,10 @@ use crate::actor::Grant;
 use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use crate::crypto::{EncryptedColumn, KeyId};
 use crate::error::Result;
-use crate::ids::{GrantId, JobId, OrgId, TokenId, UserId};
+use crate::ids::{GrantId, JobId, NeedId, OrgId, TokenId, UserId};
 use crate::jobs::{Job, NewJob};
+use crate::needs::record::{IdempotencyClaim, Inserted, Need};
+use crate::needs::tracking::TrackingCode;
 use crate::orgs::{Org, OrgFilter, OrgInput};
 use crate::regions::{Level, NewPlace, Region, RegionCode};
 use crate::tokens::ApiToken;
@@ -307,6 +309,22 @@ pub trait SecondFactorStore: Send + Sync {
     async fn purge_pending_logins(&self, before: OffsetDateTime) -> Result<u64>;
 }
 
+/// Needs of the green channel.
+#[async_trait]
+pub trait NeedStore: Send + Sync {
+    /// Claim the idempotency key and insert the need with its audit event, in one
+    /// transaction. The key is inserted first; if it was already claimed, nothing is stored
+    /// and the answer says whether the earlier request had the same body (`Replay`) or not.
+    async fn insert_need(
+        &self,
+        need: &Need,
+        claim: &IdempotencyClaim,
+        audit: &AuditEvent,
+    ) -> Result<Inserted>;
+    async fn need(&self, id: NeedId) -> Result<Option<Need>>;
+    async fn need_by_code(&self, code: &TrackingCode) -> Result<Option<Need>>;
+}
+
 #[async_trait]
 pub trait HealthStore: Send + Sync {
     /// A cheap round trip to the database.
@@ -325,6 +343,7 @@ pub trait Store:
     + AuditStore
     + KeyStore
     + SecondFactorStore
+    + NeedStore
     + HealthStore
 {
 }
@@ -341,5 +360,6 @@ impl<T> Store for T where
         + HealthStore
         + KeyStore
         + SecondFactorStore
+        + NeedStore
 {
 }

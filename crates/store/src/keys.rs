@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::crypto::{EncryptedColumn, KeyId};
+use wushe_core::needs::record;
 use wushe_core::store::KeyStore;
 use wushe_core::users::second_factor;
 use wushe_core::{Error, Result};
@@ -13,7 +14,14 @@ use wushe_core::{Error, Result};
 use crate::{SqlStore, db_err, ms, on_pool};
 
 /// Every column holding values sealed by the field cipher.
-pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[second_factor::TOTP_SECRET];
+pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
+    second_factor::TOTP_SECRET,
+    record::CONTACT_NAME,
+    record::MOBILE,
+    record::ADDRESS,
+    record::DESCRIPTION,
+    record::SUBJECT,
+];
 
 /// Refuse any column not in the registry (the names go into SQL text).
 fn registered(col: &EncryptedColumn) -> Result<&'static EncryptedColumn> {

@@ -11,6 +11,7 @@ mod jobs;
 mod keys;
 mod login;
 mod migrations;
+mod needs;
 mod orgs;
 mod regions;
 mod second_factor;

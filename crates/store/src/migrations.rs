@@ -40,6 +40,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_api_tokens.sql"),
         include_str!("../migrations/postgres/0005_api_tokens.sql"),
     ),
+    (
+        6,
+        "0006_needs",
+        include_str!("../migrations/sqlite/0006_needs.sql"),
+        include_str!("../migrations/postgres/0006_needs.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -49,6 +55,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0003_login_defences",
     "0004_keys",
     "0005_api_tokens",
+    "0006_needs",
 ];
 
 /// The migrator for one backend.

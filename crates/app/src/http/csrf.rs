@@ -23,7 +23,8 @@ const MAX_FORM: usize = 256 * 1024;
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let existing = cookie(req.headers(), COOKIE).filter(|t| t.len() >= 32);
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || req.extensions().get::<BearerAuth>().is_some();
+        || req.extensions().get::<BearerAuth>().is_some()
+        || cookieless_intake(&req);
     let (mut req, fresh) = match existing {
         Some(t) => {
             let mut req = req;
@@ -83,4 +84,17 @@ fn is_form(req: &Request) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The public intake API (`POST /api/v1/needs`) sent with no cookies at all needs no CSRF
+/// token. CSRF abuses the ambient authority of a victim's cookies; a request without any
+/// cookie carries none, and this endpoint acts for nobody (no session is read). A cross-site
+/// page cannot make it either: an HTML form cannot send a JSON body or the required
+/// `Idempotency-Key` header, and a script sending those triggers a CORS preflight that this
+/// server never approves. With a cookie present (a signed-in browser), the token is required
+/// as everywhere else.
+fn cookieless_intake(req: &Request) -> bool {
+    *req.method() == Method::POST
+        && req.uri().path() == "/api/v1/needs"
+        && !req.headers().contains_key(header::COOKIE)
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod form;
 pub mod login_defence;
 pub mod metrics;
+pub mod needs;
 pub mod openapi;
 pub mod orgs;
 pub mod page;
@@ -43,6 +44,7 @@ pub fn routes() -> routes::Routes {
         .merge(users::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(needs::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))

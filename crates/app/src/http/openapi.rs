@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::http::{audit, auth, orgs, regions, tokens, users};
+use crate::http::{audit, auth, needs, orgs, regions, tokens, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,8 +16,9 @@ use crate::http::{audit, auth, orgs, regions, tokens, users};
         tokens::list, tokens::create, tokens::revoke,
         users::disable, users::enable, users::unlock,
         audit::list,
+        needs::submit,
     ),
-    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit")),
+    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit"), (name = "needs")),
     modifiers(&BearerScheme),
     security(("bearer" = []))
 )]

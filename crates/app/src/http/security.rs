@@ -14,6 +14,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/static/");
+    let is_tracking = req.uri().path().starts_with("/t/");
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let mut res = next.run(req).await;
     let status = res.status();
@@ -32,9 +33,14 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Tracking pages carry their secret in the query string: never send it anywhere.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static(if is_tracking {
+            "no-referrer"
+        } else {
+            "same-origin"
+        }),
     );
     if !is_static {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -215,3 +215,77 @@ async fn a_social_worker_logs_in_on_a_phone_and_sees_the_home_page() {
     }
     b.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_resident_asks_for_help_on_a_phone_and_is_told_to_call_120() {
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &b.client;
+    c.goto(&format!("{}/help", app.url)).await.expect("open");
+    let size = c
+        .execute(
+            "return parseFloat(getComputedStyle(document.body).fontSize);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert!(size.as_f64().unwrap_or(0.0) >= 18.0, "body font {size}");
+    assert!(!scrolls_sideways(&b).await, "/help scrolls sideways");
+    screenshot(&b, "help-phone").await;
+    for css in [
+        "#category option[value=emergency_medical]",
+        &format!("#community option[value='{QIAOYI}']"),
+        "input[name=privacy_consent]",
+        "input[name=health_consent]",
+    ] {
+        // The submit button stays in view at the bottom: bring each control to the middle.
+        let e = c.find(Locator::Css(css)).await.expect(css);
+        c.execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![json!(e)],
+        )
+        .await
+        .expect("scroll");
+        e.click().await.expect("click");
+    }
+    for (id, value) in [
+        ("description", "我母亲在家胸痛，呼吸困难"),
+        ("building", "12号"),
+        ("contact_name", "王小明"),
+        ("mobile", "13812345678"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Css("button.big"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    let urgent = c
+        .wait()
+        .for_element(Locator::Css(".urgent-line"))
+        .await
+        .expect("the urgent advice")
+        .text()
+        .await
+        .expect("text");
+    // The browser asks for English; the HTTP tests check the Chinese words.
+    assert!(
+        urgent == "请立即拨打120" || urgent == "Call 120 now",
+        "{urgent}"
+    );
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the confirmation scrolls sideways"
+    );
+    screenshot(&b, "help-done-phone").await;
+    b.client.clone().close().await.expect("close");
+}

@@ -11,6 +11,7 @@ mod jobs;
 mod keys;
 mod login;
 mod matrix;
+mod needs;
 mod orgs;
 mod passwords;
 mod places;

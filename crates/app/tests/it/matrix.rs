@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::ids::{GrantId, OrgId, TokenId, UserId};
+use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
 use wushe_core::tokens::ApiToken;
@@ -28,6 +29,8 @@ struct Foreign {
     grant: GrantId,
     org: OrgId,
     token: TokenId,
+    /// A need of a resident there: its tracking code (the link's secret is not known).
+    tracking: String,
     canaries: Vec<String>,
 }
 
@@ -98,7 +101,14 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         grant,
         org: org.id,
         token: token.id,
-        canaries: vec![user_canary, token_canary],
+        tracking: crate::needs::plant_need(app, code, now).await,
+        canaries: vec![
+            user_canary,
+            token_canary,
+            format!("CANARY-NEED-{code}"),
+            format!("CANARY-RESIDENT-{code}"),
+            "13800009999".into(),
+        ],
     }
 }
 
@@ -126,9 +136,19 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
         .await
         .expect("places")
         .len();
+    let code = TrackingCode::parse(&f.tracking).expect("tracking code");
+    let need = s.need_by_code(&code).await.expect("need").expect("exists");
     format!(
-        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places}",
-        user.display_name, user.disabled, user.lang, org.name, org.region, org.version
+        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{}",
+        user.display_name,
+        user.disabled,
+        user.lang,
+        org.name,
+        org.region,
+        org.version,
+        need.state,
+        need.version,
+        need.updated_at
     )
 }
 
@@ -145,6 +165,7 @@ fn aim(template: &str, f: &Foreign) -> String {
         let name = &rest[open + 1..close];
         let value = match (name, template) {
             ("code", _) => f.code.to_string(),
+            ("tracking", _) => f.tracking.clone(),
             ("grant", _) => f.grant.to_string(),
             ("id", t) if t.contains("/orgs/") => f.org.to_string(),
             ("id", t) if t.contains("/users/") => f.user.to_string(),

@@ -34,10 +34,11 @@ pub enum Action {
     SecondFactorEnrolled,
     /// A full sensitive value was shown (recorded before it is decrypted).
     SensitiveRevealed,
+    NeedCreated,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -59,6 +60,7 @@ impl Action {
         Action::SensitiveRevealed,
         Action::UserUnlocked,
         Action::SecondFactorEnrolled,
+        Action::NeedCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +86,7 @@ impl Action {
             Action::SensitiveRevealed => "sensitive_revealed",
             Action::UserUnlocked => "user_unlocked",
             Action::SecondFactorEnrolled => "second_factor_enrolled",
+            Action::NeedCreated => "need_created",
         }
     }
 
@@ -115,6 +118,7 @@ impl Action {
             Action::SensitiveRevealed => "查看完整敏感信息",
             Action::UserUnlocked => "解除登录锁定",
             Action::SecondFactorEnrolled => "启用两步验证",
+            Action::NeedCreated => "收到求助",
         }
     }
 
@@ -142,6 +146,7 @@ impl Action {
             Action::SensitiveRevealed => "Full sensitive value shown",
             Action::UserUnlocked => "Login lock lifted",
             Action::SecondFactorEnrolled => "Second factor enrolled",
+            Action::NeedCreated => "Need received",
         }
     }
 }
@@ -186,6 +191,7 @@ pub enum RecordKind {
     Token,
     /// Ids: `table.column`, then the row.
     Sealed,
+    Need,
 }
 
 impl RecordKind {
@@ -199,6 +205,7 @@ impl RecordKind {
             RecordKind::Audit => "audit",
             RecordKind::Token => "token",
             RecordKind::Sealed => "sealed",
+            RecordKind::Need => "need",
         }
     }
 }

@@ -1,8 +1,11 @@
 //! The green channel (紧急关怀绿色通道): needs raised by residents, hotline operators or the
 //! system, their categories and priorities, the state machine, SLA clocks and tracking codes.
-//! Everything here is pure; use-cases and storage come with the intake.
+//! The rules are pure; `intake` parses a resident's form, `service` stores and tracks needs.
 
+pub mod intake;
+pub mod record;
 pub mod red_flags;
+pub mod service;
 pub mod sla;
 pub mod state;
 pub mod tracking;
