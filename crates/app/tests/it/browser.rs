@@ -64,6 +64,8 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
         "goog:chromeOptions": {
             "binary": CHROMIUM,
             "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 } },
+            // A phone set to Chinese: Accept-Language follows this, not --lang, when headless.
+            "prefs": { "intl.accept_languages": "zh-CN,zh" },
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -277,7 +279,7 @@ async fn a_resident_asks_for_help_on_a_phone_and_is_told_to_call_120() {
         .text()
         .await
         .expect("text");
-    // The browser asks for English; the HTTP tests check the Chinese words.
+    // The browser asks for Chinese; English is accepted too should a driver ignore the preference.
     assert!(
         urgent == "请立即拨打120" || urgent == "Call 120 now",
         "{urgent}"
