@@ -27,6 +27,10 @@ pub struct Config {
     pub session_absolute_hours: i64,
     /// Bearer token for `/metrics` from non-loopback clients.
     pub metrics_token: Option<String>,
+    /// Public intake: requests per client address per minute (0 = no limit).
+    pub intake_per_ip_per_minute: u32,
+    /// Public intake: requests per second for the whole node (0 = no limit).
+    pub intake_global_per_second: u32,
     /// Run the background job worker (tests drain jobs by hand instead).
     pub run_worker: bool,
     /// Demo mode: banner on every page.
@@ -88,6 +92,8 @@ pub struct Overrides {
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
     pub metrics_token: Option<String>,
+    pub intake_per_ip_per_minute: Option<u32>,
+    pub intake_global_per_second: Option<u32>,
     pub trusted_proxies: Option<Vec<String>>,
     pub secret_key_file: Option<PathBuf>,
     pub mlps_mode: Option<bool>,
@@ -103,6 +109,12 @@ impl Overrides {
             session_idle_minutes: over.session_idle_minutes.or(self.session_idle_minutes),
             session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
             metrics_token: over.metrics_token.or(self.metrics_token),
+            intake_per_ip_per_minute: over
+                .intake_per_ip_per_minute
+                .or(self.intake_per_ip_per_minute),
+            intake_global_per_second: over
+                .intake_global_per_second
+                .or(self.intake_global_per_second),
             trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
             secret_key_file: over.secret_key_file.or(self.secret_key_file),
             mlps_mode: over.mlps_mode.or(self.mlps_mode),
@@ -157,6 +169,8 @@ impl Config {
             session_idle_minutes: o.session_idle_minutes.unwrap_or(30),
             session_absolute_hours: o.session_absolute_hours.unwrap_or(12),
             metrics_token: o.metrics_token.filter(|t| !t.is_empty()),
+            intake_per_ip_per_minute: o.intake_per_ip_per_minute.unwrap_or(20),
+            intake_global_per_second: o.intake_global_per_second.unwrap_or(200),
             run_worker: true,
             demo,
             trusted_proxies,

@@ -39,6 +39,8 @@ pub struct AppState {
     /// At most two password hashes are computed at once, so a login flood cannot starve the server.
     pub hashing: Arc<Semaphore>,
     pub metrics: Arc<http::metrics::Metrics>,
+    /// Rate limits of the public intake.
+    pub intake_limit: Arc<http::intake_limit::IntakeLimiter>,
     /// The field cipher: use-cases that read or write sealed values get it passed explicitly.
     pub cipher: Arc<Cipher>,
     /// Where reveals of full sensitive values are recorded (the audit log, once merged).
@@ -91,7 +93,12 @@ impl App {
             idle: time::Duration::minutes(config.session_idle_minutes),
             absolute: time::Duration::hours(config.session_absolute_hours),
         };
+        let intake_limit = Arc::new(http::intake_limit::IntakeLimiter::new(
+            config.intake_per_ip_per_minute,
+            config.intake_global_per_second,
+        ));
         let state = AppState {
+            intake_limit,
             store: Arc::new(sql.clone()),
             clock,
             config: Arc::new(config),

@@ -55,6 +55,12 @@ struct Global {
         hide_env_values = true
     )]
     metrics_token: Option<String>,
+    /// Public intake limit per client address per minute (0 lifts it, e.g. for benchmarks)
+    #[arg(long, global = true, env = "WUSHE_INTAKE_PER_IP_PER_MINUTE")]
+    intake_per_ip_per_minute: Option<u32>,
+    /// Public intake limit per second for this node (0 lifts it)
+    #[arg(long, global = true, env = "WUSHE_INTAKE_GLOBAL_PER_SECOND")]
+    intake_global_per_second: Option<u32>,
     /// Reverse proxies (comma-separated IPs) whose X-Forwarded-For / X-Real-IP are believed
     #[arg(
         long,
@@ -171,6 +177,8 @@ fn main() -> ExitCode {
         database_url: g.database_url,
         https: g.https,
         metrics_token: g.metrics_token,
+        intake_per_ip_per_minute: g.intake_per_ip_per_minute,
+        intake_global_per_second: g.intake_global_per_second,
         trusted_proxies: g.trusted_proxies,
         secret_key_file: g.secret_key_file,
         mlps_mode: g.mlps_mode,

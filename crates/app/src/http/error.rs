@@ -22,6 +22,8 @@ pub enum HttpError {
     Csrf,
     /// Malformed request (bad JSON, bad path id).
     BadRequest(String),
+    /// Over a rate limit: try again after this many seconds.
+    TooManyRequests(u64),
 }
 
 impl From<Error> for HttpError {
@@ -119,6 +121,17 @@ impl IntoResponse for HttpError {
                 en: format!("Bad request: {why}"),
                 fields: Vec::new(),
             },
+            HttpError::TooManyRequests(secs) => {
+                let mut res = StatusCode::TOO_MANY_REQUESTS.into_response();
+                res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+                res.extensions_mut().insert(info(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    "提交太频繁，请稍等一会儿再试；情况危急请直接拨打120",
+                    "Too many requests; wait a moment and try again. In an emergency call 120",
+                ));
+                return res;
+            }
         };
         let mut res = info.status.into_response();
         res.extensions_mut().insert(info);
@@ -177,6 +190,16 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
         return res;
     };
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let mut rendered = render_error(info, api, lang, &path_and_query);
+    if let Some(v) = retry_after {
+        rendered.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    rendered
+}
+
+/// The error as JSON under `/api/`, a redirect to the login page for 401, or an HTML page.
+fn render_error(info: ErrorInfo, api: bool, lang: Lang, path_and_query: &str) -> Response {
     if api {
         let message = lang.pick(&info.zh, &info.en);
         let fields = info
@@ -202,7 +225,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             .into_response();
     }
     if info.status == StatusCode::UNAUTHORIZED {
-        let next = url_encode(&path_and_query);
+        let next = url_encode(path_and_query);
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
     let page = ErrorPage {

@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod csrf;
 pub mod error;
 pub mod form;
+pub mod intake_limit;
 pub mod login_defence;
 pub mod metrics;
 pub mod needs;

@@ -157,6 +157,9 @@ impl TestApp {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             metrics_token: Some("metrics-secret".into()),
+            // Lifted: the replay tests send a thousand requests; intake_limit.rs sets its own.
+            intake_per_ip_per_minute: 0,
+            intake_global_per_second: 0,
             run_worker: false,
             demo: false,
             trusted_proxies: Vec::new(),

@@ -396,3 +396,46 @@ pub async fn plant_need(app: &TestApp, code: &str, now: OffsetDateTime) -> Strin
     .expect("need");
     r.code.as_str().to_string()
 }
+
+#[tokio::test]
+async fn the_public_intake_answers_429_with_retry_after_past_its_limits() {
+    let app = TestApp::spawn_with(|c| {
+        c.intake_per_ip_per_minute = 3;
+        c.intake_global_per_second = 0;
+    })
+    .await;
+    for i in 0..3 {
+        let (status, _) = post(
+            &app,
+            Some(&format!("limit-key-{i:04}")),
+            &body("supplies", "米不够了", "13812345678"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "request {i}");
+    }
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/needs", app.url))
+        .header("idempotency-key", "limit-key-9999")
+        .json(&body("supplies", "米不够了", "13812345678"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    let v: Value = res.json().await.expect("json");
+    assert_eq!(v["error"], "too_many_requests");
+    assert_eq!(needs_count(&app).await, 3, "nothing stored past the limit");
+    app.clock.advance(time::Duration::seconds(61));
+    let (status, _) = post(
+        &app,
+        Some("limit-key-9999"),
+        &body("supplies", "米不够了", "13812345678"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "the next minute is open again");
+}

@@ -15,6 +15,7 @@ use wushe_core::needs::triage::triage;
 
 use super::view::ReceiptView;
 use crate::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::HttpError;
 use crate::http::page::Lang;
 use crate::http::session::random_token;
@@ -176,13 +177,17 @@ fn hex_of(s: &str) -> String {
 #[utoipa::path(post, path = "/api/v1/needs", tag = "needs", request_body = NeedRequestDto,
     params(("Idempotency-Key" = String, Header, description = "8–100 of A-Z a-z 0-9 - _; reuse it to retry safely")),
     responses((status = 201, body = NeedReceiptDto), (status = 200, description = "a replay: the first answer", body = NeedReceiptDto),
-        (status = 400, description = "no or bad Idempotency-Key"), (status = 422, description = "field errors, or the key was used with another body")),
+        (status = 400, description = "no or bad Idempotency-Key"), (status = 429, description = "over the per-address or per-node limit; see Retry-After"), (status = 422, description = "field errors, or the key was used with another body")),
     security(()))]
 pub async fn submit(
     State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Json(dto): Json<NeedRequestDto>,
 ) -> Result<(StatusCode, Json<NeedReceiptDto>), HttpError> {
+    s.intake_limit
+        .check(ip, s.clock.now())
+        .map_err(HttpError::TooManyRequests)?;
     let lang = Lang::from_headers(&headers);
     let key = headers
         .get("idempotency-key")

@@ -19,6 +19,7 @@ use wushe_core::{FieldErrors, Store};
 use super::api::{code_random, decoy, valid_key};
 use super::view::{ReceiptView, shanghai_time};
 use crate::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::HttpError;
 use crate::http::form::{Choice, FormErrors, field_errors, render};
 use crate::http::page::{Lang, Page};
@@ -178,9 +179,13 @@ struct DonePage {
 
 pub async fn submit(
     State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
     page: Page,
     Form(f): Form<HelpForm>,
 ) -> Result<Response, HttpError> {
+    s.intake_limit
+        .check(ip, s.clock.now())
+        .map_err(HttpError::TooManyRequests)?;
     if !valid_key(&f.idempotency_key) {
         return Err(HttpError::BadRequest(
             "the form is missing its key; reload the page".into(),
