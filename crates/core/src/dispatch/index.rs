@@ -1,0 +1,382 @@
+//! The dispatch index: volunteers sorted by place key, so a building, grid, community,
+//! street or district is one contiguous slice found by binary search.
+//!
+//! A search scans the task's own building first, then the rest of its grid, community,
+//! street and district, and everything else last, and stops as soon as it holds `n`
+//! candidates of a class no worse than the ring just scanned: every volunteer not yet seen
+//! is in a worse class. Blocks of 64 volunteers carry the union of the skills of those who
+//! can still take a task, so exhausted or unskilled stretches are skipped 64 at a time.
+//! Answers are exactly those of [`super::best_candidates`] (tested in `equivalence`).
+
+use super::rank::{PER_COMMUNITY, PER_DISTRICT, PER_GRID, PER_STREET, Place, Rank};
+use super::{DistanceClass, Task, TaskId, Volunteer, VolunteerId};
+
+/// The class of each ring of [`Index::rings`].
+const CLASSES: [DistanceClass; 6] = [
+    DistanceClass::SameBuilding,
+    DistanceClass::SameGrid,
+    DistanceClass::SameCommunity,
+    DistanceClass::SameStreet,
+    DistanceClass::SameDistrict,
+    DistanceClass::Farther,
+];
+
+const BLOCK: usize = 64;
+/// Set in a block's union when anyone in the block can take a task at all.
+const HAS_CAPACITY: u16 = 1 << 15;
+
+/// Volunteers prepared for repeated searches. Build once; rebuild when profiles change.
+#[derive(Debug, Clone)]
+pub struct Index {
+    ids: Vec<VolunteerId>,
+    places: Vec<Place>,
+    keys: Vec<u64>,
+    skills: Vec<u16>,
+    coords: Vec<Option<(f64, f64)>>,
+    available: Vec<bool>,
+    max_loads: Vec<u8>,
+    state: Loads,
+}
+
+/// The part of the index that assignments change.
+#[derive(Debug, Clone)]
+struct Loads {
+    loads: Vec<u8>,
+    blocks: Vec<u16>,
+}
+
+/// A candidate while searching: rank, id, position in the index.
+type Found = (Rank, VolunteerId, usize);
+
+impl Index {
+    pub fn new(volunteers: &[Volunteer]) -> Index {
+        let mut sorted: Vec<(Place, &Volunteer)> =
+            volunteers.iter().map(|v| (Place::of(&v.home), v)).collect();
+        sorted.sort_unstable_by_key(|(p, v)| (p.key, v.id));
+        let mut index = Index {
+            ids: sorted.iter().map(|(_, v)| v.id).collect(),
+            places: sorted.iter().map(|(p, _)| *p).collect(),
+            keys: sorted.iter().map(|(p, _)| p.key).collect(),
+            skills: sorted.iter().map(|(_, v)| v.skills.0).collect(),
+            coords: sorted.iter().map(|(_, v)| v.coords).collect(),
+            available: sorted.iter().map(|(_, v)| v.available).collect(),
+            max_loads: sorted.iter().map(|(_, v)| v.max_load).collect(),
+            state: Loads {
+                loads: sorted.iter().map(|(_, v)| v.load).collect(),
+                blocks: vec![0; sorted.len().div_ceil(BLOCK)],
+            },
+        };
+        let mut state = std::mem::replace(
+            &mut index.state,
+            Loads {
+                loads: vec![],
+                blocks: vec![],
+            },
+        );
+        for b in 0..state.blocks.len() {
+            index.refresh_block(&mut state, b);
+        }
+        index.state = state;
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The best `n` volunteers for `task`, best first.
+    pub fn best(&self, task: &Task, n: usize) -> Vec<(VolunteerId, Rank)> {
+        self.best_excluding(task, n, &[])
+    }
+
+    /// The next volunteer to offer `task` to, skipping those who already declined it or let
+    /// an offer time out. `None` when nobody is left: the task goes to the claim pool or staff.
+    pub fn offer_next(&self, task: &Task, declined: &[VolunteerId]) -> Option<(VolunteerId, Rank)> {
+        self.best_excluding(task, 1, declined).into_iter().next()
+    }
+
+    /// The best `n` volunteers for `task`, leaving out `excluded`.
+    pub fn best_excluding(
+        &self,
+        task: &Task,
+        n: usize,
+        excluded: &[VolunteerId],
+    ) -> Vec<(VolunteerId, Rank)> {
+        let mut out = Vec::new();
+        self.search(&self.state, task, n, excluded, &mut out);
+        out.into_iter().map(|(r, id, _)| (id, r)).collect()
+    }
+
+    /// The reference for benchmarks: the same data and checks, every volunteer visited.
+    pub fn brute_best(&self, task: &Task, n: usize) -> Vec<(VolunteerId, Rank)> {
+        let mut out = Vec::new();
+        self.brute(&self.state, task, n, &mut out);
+        out.into_iter().map(|(r, id, _)| (id, r)).collect()
+    }
+
+    fn can_take(&self, state: &Loads, i: usize, needs: u16) -> bool {
+        self.skills[i] & needs == needs && self.available[i] && state.loads[i] < self.max_loads[i]
+    }
+
+    fn refresh_block(&self, state: &mut Loads, b: usize) {
+        let end = ((b + 1) * BLOCK).min(self.ids.len());
+        state.blocks[b] = (b * BLOCK..end)
+            .filter(|&i| self.can_take(state, i, 0))
+            .fold(0, |acc, i| acc | self.skills[i] | HAS_CAPACITY);
+    }
+
+    fn rank(&self, state: &Loads, place: &Place, task: &Task, i: usize) -> Rank {
+        Rank::of(
+            place,
+            task.coords,
+            &self.places[i],
+            self.coords[i],
+            state.loads[i],
+        )
+    }
+
+    /// Positions whose key lies in `[lo, hi)`.
+    fn slice(&self, lo: u64, hi: u64) -> (usize, usize) {
+        (
+            self.keys.partition_point(|&k| k < lo),
+            self.keys.partition_point(|&k| k < hi),
+        )
+    }
+
+    /// The nested key ranges around `place`, finest first; `None` where the place has no
+    /// such level. The last ring is everything.
+    fn rings(&self, place: &Place) -> [Option<(usize, usize)>; 6] {
+        let k = place.key;
+        let range =
+            |ok: bool, unit: u64| ok.then(|| self.slice(k / unit * unit, (k / unit + 1) * unit));
+        [
+            if place.building {
+                Some(self.slice(k, k + 1))
+            } else {
+                None
+            },
+            range(place.grid, PER_GRID),
+            range(place.digits >= 12, PER_COMMUNITY),
+            range(place.digits >= 9, PER_STREET),
+            range(place.digits >= 6, PER_DISTRICT),
+            Some((0, self.ids.len())),
+        ]
+    }
+
+    fn search(
+        &self,
+        state: &Loads,
+        task: &Task,
+        n: usize,
+        excluded: &[VolunteerId],
+        out: &mut Vec<Found>,
+    ) {
+        out.clear();
+        if n == 0 {
+            return;
+        }
+        let place = Place::of(&task.place);
+        let needs = task.needs.0 | HAS_CAPACITY;
+        let mut done: Option<(usize, usize)> = None;
+        for (class, ring) in CLASSES.into_iter().zip(self.rings(&place)) {
+            let Some((lo, hi)) = ring else { continue };
+            let parts = match done {
+                Some((dlo, dhi)) => [(lo, dlo), (dhi, hi)],
+                None => [(lo, hi), (hi, hi)],
+            };
+            for (a, b) in parts {
+                self.scan(state, &place, task, needs, excluded, a, b, n, out);
+            }
+            done = Some((lo, hi));
+            // A volunteer of `class` or better shares the ring's region, so has been seen.
+            if out.iter().filter(|f| f.0.class <= class).count() >= n {
+                break;
+            }
+        }
+        keep_best(out, n);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        &self,
+        state: &Loads,
+        place: &Place,
+        task: &Task,
+        needs: u16,
+        excluded: &[VolunteerId],
+        lo: usize,
+        hi: usize,
+        n: usize,
+        out: &mut Vec<Found>,
+    ) {
+        let mut i = lo;
+        while i < hi {
+            let block_end = ((i / BLOCK + 1) * BLOCK).min(hi);
+            if state.blocks[i / BLOCK] & needs == needs {
+                for j in i..block_end {
+                    if self.can_take(state, j, task.needs.0) && !excluded.contains(&self.ids[j]) {
+                        out.push((self.rank(state, place, task, j), self.ids[j], j));
+                        if out.len() >= 2 * n + 64 {
+                            keep_best(out, n);
+                        }
+                    }
+                }
+            }
+            i = block_end;
+        }
+    }
+
+    fn brute(&self, state: &Loads, task: &Task, n: usize, out: &mut Vec<Found>) {
+        out.clear();
+        let place = Place::of(&task.place);
+        for j in 0..self.ids.len() {
+            if self.can_take(state, j, task.needs.0) {
+                out.push((self.rank(state, &place, task, j), self.ids[j], j));
+            }
+        }
+        keep_best(out, n);
+    }
+}
+
+/// Keep the best `n` of `out`, sorted best first.
+fn keep_best(out: &mut Vec<Found>, n: usize) {
+    if out.len() > n && n > 0 {
+        out.select_nth_unstable(n - 1);
+    }
+    out.truncate(n);
+    out.sort_unstable();
+}
+
+/// The order in which [`assign_all`] serves tasks: most urgent priority first (P1 before
+/// P4), then the earliest (lower task id, as ids are allocated in arrival order).
+pub fn assignment_order(tasks: &[Task]) -> Vec<&Task> {
+    let mut order: Vec<&Task> = tasks.iter().collect();
+    order.sort_by_key(|t| (t.priority, t.id));
+    order
+}
+
+/// Greedy assignment of many open tasks: in [`assignment_order`], each task gets its best
+/// candidate given the loads so far, and that volunteer's load rises by one, so nobody is
+/// given more than `max_load`. Tasks nobody can take are left out. `index` is not changed.
+pub fn assign_all(tasks: &[Task], index: &Index) -> Vec<(TaskId, VolunteerId)> {
+    greedy(tasks, index, |state, task, out| {
+        index.search(state, task, 1, &[], out)
+    })
+}
+
+/// [`assign_all`] by brute force (every volunteer checked per task): the benchmark reference.
+pub fn assign_all_brute(tasks: &[Task], index: &Index) -> Vec<(TaskId, VolunteerId)> {
+    greedy(tasks, index, |state, task, out| {
+        index.brute(state, task, 1, out)
+    })
+}
+
+fn greedy(
+    tasks: &[Task],
+    index: &Index,
+    find: impl Fn(&Loads, &Task, &mut Vec<Found>),
+) -> Vec<(TaskId, VolunteerId)> {
+    let mut state = index.state.clone();
+    let mut out = Vec::with_capacity(256);
+    let mut assigned = Vec::with_capacity(tasks.len());
+    for task in assignment_order(tasks) {
+        find(&state, task, &mut out);
+        if let Some(&(_, id, i)) = out.first() {
+            state.loads[i] += 1;
+            if state.loads[i] >= index.max_loads[i] {
+                index.refresh_block(&mut state, i / BLOCK);
+            }
+            assigned.push((task.id, id));
+        }
+    }
+    assigned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::{Skill, Skills, TaskKind};
+    use crate::needs::Priority;
+    use crate::regions::RegionCode;
+
+    fn volunteer(id: u64, home: &str, load: u8, max_load: u8) -> Volunteer {
+        Volunteer {
+            id: VolunteerId(id),
+            home: RegionCode(home.into()),
+            coords: None,
+            skills: Skills::of(&[Skill::Medical]),
+            available: true,
+            load,
+            max_load,
+        }
+    }
+
+    fn task(id: u64, place: &str, priority: Priority) -> Task {
+        Task {
+            id: TaskId(id),
+            place: RegionCode(place.into()),
+            coords: None,
+            needs: Skills::of(&[Skill::Medical]),
+            kind: TaskKind::DeliverMedicine,
+            priority,
+        }
+    }
+
+    #[test]
+    fn a_decline_moves_the_offer_to_the_next_candidate() {
+        let index = Index::new(&[
+            volunteer(1, "310101002001G01B001", 0, 2),
+            volunteer(2, "310101002001G02B001", 0, 2),
+            volunteer(3, "310101002002", 0, 2),
+        ]);
+        let t = task(1, "310101002001G01B001", Priority::P2);
+        let first = index.offer_next(&t, &[]).map(|c| c.0);
+        assert_eq!(first, Some(VolunteerId(1)));
+        let second = index.offer_next(&t, &[VolunteerId(1)]).map(|c| c.0);
+        assert_eq!(second, Some(VolunteerId(2)));
+        let third = index
+            .offer_next(&t, &[VolunteerId(1), VolunteerId(2)])
+            .map(|c| c.0);
+        assert_eq!(third, Some(VolunteerId(3)), "widens to the next community");
+        assert_eq!(
+            index.offer_next(&t, &[VolunteerId(1), VolunteerId(2), VolunteerId(3)]),
+            None
+        );
+    }
+
+    #[test]
+    fn assigning_many_tasks_never_exceeds_a_volunteers_load_limit() {
+        let index = Index::new(&[
+            volunteer(1, "310101002001", 1, 3),
+            volunteer(2, "310101002002", 0, 1),
+        ]);
+        let tasks: Vec<Task> = (1..=5)
+            .map(|i| task(i, "310101002001", Priority::P3))
+            .collect();
+        let got = assign_all(&tasks, &index);
+        let ids: Vec<u64> = got.iter().map(|(_, v)| v.0).collect();
+        assert_eq!(
+            ids,
+            vec![1, 1, 2],
+            "two more for the near one, one for the other, then none"
+        );
+        assert_eq!(got, assign_all_brute(&tasks, &index));
+    }
+
+    #[test]
+    fn the_most_urgent_task_is_served_first_even_when_it_arrived_later() {
+        let index = Index::new(&[volunteer(1, "310101002001", 0, 1)]);
+        let tasks = [
+            task(1, "310101002001", Priority::P3),
+            task(2, "310101002001", Priority::P1),
+        ];
+        assert_eq!(
+            assign_all(&tasks, &index),
+            vec![(TaskId(2), VolunteerId(1))]
+        );
+    }
+}
