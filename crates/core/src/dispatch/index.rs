@@ -8,7 +8,7 @@
 //! can still take a task, so exhausted or unskilled stretches are skipped 64 at a time.
 //! Answers are exactly those of [`super::best_candidates`] (tested in `equivalence`).
 
-use super::rank::{PER_COMMUNITY, PER_DISTRICT, PER_GRID, PER_STREET, Place, Rank};
+use super::rank::{Origin, PER_COMMUNITY, PER_DISTRICT, PER_GRID, PER_STREET, Place, Rank};
 use super::{DistanceClass, Task, TaskId, Volunteer, VolunteerId};
 
 /// The class of each ring of [`Index::rings`].
@@ -129,42 +129,38 @@ impl Index {
             .fold(0, |acc, i| acc | self.skills[i] | HAS_CAPACITY);
     }
 
-    fn rank(&self, state: &Loads, place: &Place, task: &Task, i: usize) -> Rank {
-        Rank::of(
-            place,
-            task.coords,
-            &self.places[i],
-            self.coords[i],
-            state.loads[i],
-        )
+    fn rank(&self, state: &Loads, origin: &Origin, i: usize) -> Rank {
+        origin.rank(&self.places[i], self.coords[i], state.loads[i])
     }
 
-    /// Positions whose key lies in `[lo, hi)`.
-    fn slice(&self, lo: u64, hi: u64) -> (usize, usize) {
-        (
-            self.keys.partition_point(|&k| k < lo),
-            self.keys.partition_point(|&k| k < hi),
-        )
-    }
-
-    /// The nested key ranges around `place`, finest first; `None` where the place has no
-    /// such level. The last ring is everything.
+    /// The nested position ranges around `place`, finest first (building, grid,
+    /// community, street, district, everyone); `None` where the place has no such level.
+    /// Each range is searched for inside the next coarser one.
     fn rings(&self, place: &Place) -> [Option<(usize, usize)>; 6] {
         let k = place.key;
-        let range =
-            |ok: bool, unit: u64| ok.then(|| self.slice(k / unit * unit, (k / unit + 1) * unit));
-        [
-            if place.building {
-                Some(self.slice(k, k + 1))
-            } else {
-                None
-            },
-            range(place.grid, PER_GRID),
-            range(place.digits >= 12, PER_COMMUNITY),
-            range(place.digits >= 9, PER_STREET),
-            range(place.digits >= 6, PER_DISTRICT),
-            Some((0, self.ids.len())),
-        ]
+        let levels = [
+            (place.digits >= 6, PER_DISTRICT),
+            (place.digits >= 9, PER_STREET),
+            (place.digits >= 12, PER_COMMUNITY),
+            (place.grid, PER_GRID),
+            (place.building, 1),
+        ];
+        let mut rings = [None; 6];
+        let mut outer = (0, self.ids.len());
+        rings[5] = Some(outer);
+        for (slot, (present, unit)) in (0..5).rev().zip(levels) {
+            if !present {
+                continue;
+            }
+            let (lo, hi) = (k / unit * unit, (k / unit + 1) * unit);
+            let within = &self.keys[outer.0..outer.1];
+            outer = (
+                outer.0 + within.partition_point(|&x| x < lo),
+                outer.0 + within.partition_point(|&x| x < hi),
+            );
+            rings[slot] = Some(outer);
+        }
+        rings
     }
 
     fn search(
@@ -179,17 +175,17 @@ impl Index {
         if n == 0 {
             return;
         }
-        let place = Place::of(&task.place);
+        let origin = Origin::of(task);
         let needs = task.needs.0 | HAS_CAPACITY;
         let mut done: Option<(usize, usize)> = None;
-        for (class, ring) in CLASSES.into_iter().zip(self.rings(&place)) {
+        for (class, ring) in CLASSES.into_iter().zip(self.rings(&origin.place)) {
             let Some((lo, hi)) = ring else { continue };
             let parts = match done {
                 Some((dlo, dhi)) => [(lo, dlo), (dhi, hi)],
                 None => [(lo, hi), (hi, hi)],
             };
             for (a, b) in parts {
-                self.scan(state, &place, task, needs, excluded, a, b, n, out);
+                self.scan(state, &origin, task, needs, excluded, a, b, n, out);
             }
             done = Some((lo, hi));
             // A volunteer of `class` or better shares the ring's region, so has been seen.
@@ -204,7 +200,7 @@ impl Index {
     fn scan(
         &self,
         state: &Loads,
-        place: &Place,
+        origin: &Origin,
         task: &Task,
         needs: u16,
         excluded: &[VolunteerId],
@@ -219,7 +215,7 @@ impl Index {
             if state.blocks[i / BLOCK] & needs == needs {
                 for j in i..block_end {
                     if self.can_take(state, j, task.needs.0) && !excluded.contains(&self.ids[j]) {
-                        out.push((self.rank(state, place, task, j), self.ids[j], j));
+                        out.push((self.rank(state, origin, j), self.ids[j], j));
                         if out.len() >= 2 * n + 64 {
                             keep_best(out, n);
                         }
@@ -232,10 +228,10 @@ impl Index {
 
     fn brute(&self, state: &Loads, task: &Task, n: usize, out: &mut Vec<Found>) {
         out.clear();
-        let place = Place::of(&task.place);
+        let origin = Origin::of(task);
         for j in 0..self.ids.len() {
             if self.can_take(state, j, task.needs.0) {
-                out.push((self.rank(state, &place, task, j), self.ids[j], j));
+                out.push((self.rank(state, &origin, j), self.ids[j], j));
             }
         }
         keep_best(out, n);

@@ -114,15 +114,51 @@ impl Place {
     }
 }
 
-/// Metres between two (latitude, longitude) points: the equirectangular approximation,
-/// well under 1% off at city distances.
+const EARTH_RADIUS_M: f64 = 6_371_000.0;
+
+/// Metres from `a` to `b`, (latitude, longitude) in degrees: the equirectangular
+/// approximation at `a`'s latitude, well under 1% off at city distances.
 pub fn metres_between(a: (f64, f64), b: (f64, f64)) -> u32 {
-    const EARTH_RADIUS_M: f64 = 6_371_000.0;
-    let mean_lat = ((a.0 + b.0) / 2.0).to_radians();
-    let x = (b.1 - a.1).to_radians() * mean_lat.cos();
+    metres(a, a.0.to_radians().cos(), b)
+}
+
+fn metres(a: (f64, f64), cos_lat: f64, b: (f64, f64)) -> u32 {
+    let x = (b.1 - a.1).to_radians() * cos_lat;
     let y = (b.0 - a.0).to_radians();
     let m = (x * x + y * y).sqrt() * EARTH_RADIUS_M;
     m.min(f64::from(u32::MAX - 1)) as u32
+}
+
+/// The task's side of every comparison, worked out once per task.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub place: Place,
+    coords: Option<(f64, f64)>,
+    cos_lat: f64,
+}
+
+impl Origin {
+    pub fn of(task: &Task) -> Origin {
+        Origin {
+            place: Place::of(&task.place),
+            coords: task.coords,
+            cos_lat: task.coords.map_or(1.0, |c| c.0.to_radians().cos()),
+        }
+    }
+
+    /// How a volunteer living at `home` (and `coords`) with `load` open tasks ranks.
+    pub fn rank(&self, home: &Place, coords: Option<(f64, f64)>, load: u8) -> Rank {
+        let metres = self
+            .coords
+            .zip(coords)
+            .map(|(a, b)| metres(a, self.cos_lat, b));
+        Rank {
+            class: self.place.class_to(home),
+            band: metres.map_or(u32::MAX, |m| m / 100),
+            load,
+            metres,
+        }
+    }
 }
 
 /// Why a volunteer ranks where they do. Ordered: the derived `Ord` is the ranking
@@ -139,22 +175,6 @@ pub struct Rank {
 }
 
 impl Rank {
-    pub fn of(
-        task: &Place,
-        task_coords: Option<(f64, f64)>,
-        home: &Place,
-        coords: Option<(f64, f64)>,
-        load: u8,
-    ) -> Rank {
-        let metres = task_coords.zip(coords).map(|(a, b)| metres_between(a, b));
-        Rank {
-            class: task.class_to(home),
-            band: metres.map_or(u32::MAX, |m| m / 100),
-            load,
-            metres,
-        }
-    }
-
     /// The reasons to show on the need's timeline when this candidate is offered the task.
     pub fn reasons(&self, needs: Skills, max_load: u8) -> Vec<Reason> {
         let mut out = vec![Reason::AvailableNow];
@@ -237,16 +257,11 @@ pub fn best_candidates(
     volunteers: &[Volunteer],
     n: usize,
 ) -> Vec<(VolunteerId, Rank)> {
-    let place = Place::of(&task.place);
+    let origin = Origin::of(task);
     let mut found: Vec<(Rank, VolunteerId)> = volunteers
         .iter()
         .filter(|v| v.can_take(task.needs))
-        .map(|v| {
-            (
-                Rank::of(&place, task.coords, &Place::of(&v.home), v.coords, v.load),
-                v.id,
-            )
-        })
+        .map(|v| (origin.rank(&Place::of(&v.home), v.coords, v.load), v.id))
         .collect();
     found.sort_unstable();
     found.truncate(n);
