@@ -35,7 +35,25 @@ pub struct Index {
     coords: Vec<Option<(f64, f64)>>,
     available: Vec<bool>,
     max_loads: Vec<u8>,
+    /// For each district, street and community present: (prefix, start, end), sorted. Small
+    /// enough to stay in cache, unlike a binary search over every key.
+    regions: [Vec<(u64, usize, usize)>; 3],
     state: Loads,
+}
+
+/// The key units of the [`Index::regions`] tables: district, street, community.
+const REGION_UNITS: [u64; 3] = [PER_DISTRICT, PER_STREET, PER_COMMUNITY];
+
+/// Consecutive runs of `keys` sharing `key / unit`.
+fn runs(keys: &[u64], unit: u64) -> Vec<(u64, usize, usize)> {
+    let mut out: Vec<(u64, usize, usize)> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        match out.last_mut() {
+            Some(last) if last.0 == k / unit => last.2 = i + 1,
+            _ => out.push((k / unit, i, i + 1)),
+        }
+    }
+    out
 }
 
 /// The part of the index that assignments change.
@@ -61,6 +79,7 @@ impl Index {
             coords: sorted.iter().map(|(_, v)| v.coords).collect(),
             available: sorted.iter().map(|(_, v)| v.available).collect(),
             max_loads: sorted.iter().map(|(_, v)| v.max_load).collect(),
+            regions: [vec![], vec![], vec![]],
             state: Loads {
                 loads: sorted.iter().map(|(_, v)| v.load).collect(),
                 blocks: vec![0; sorted.len().div_ceil(BLOCK)],
@@ -77,6 +96,7 @@ impl Index {
             index.refresh_block(&mut state, b);
         }
         index.state = state;
+        index.regions = REGION_UNITS.map(|unit| runs(&index.keys, unit));
         index
     }
 
@@ -152,12 +172,22 @@ impl Index {
             if !present {
                 continue;
             }
-            let (lo, hi) = (k / unit * unit, (k / unit + 1) * unit);
-            let within = &self.keys[outer.0..outer.1];
-            outer = (
-                outer.0 + within.partition_point(|&x| x < lo),
-                outer.0 + within.partition_point(|&x| x < hi),
-            );
+            outer = match self.regions.get(4 - slot) {
+                // District, street, community: look the prefix up in its small table.
+                Some(table) => match table.binary_search_by_key(&(k / unit), |r| r.0) {
+                    Ok(at) => (table[at].1, table[at].2),
+                    Err(_) => (outer.0, outer.0),
+                },
+                // Grid and building: inside the community's few positions.
+                None => {
+                    let (lo, hi) = (k / unit * unit, (k / unit + 1) * unit);
+                    let within = &self.keys[outer.0..outer.1];
+                    (
+                        outer.0 + within.partition_point(|&x| x < lo),
+                        outer.0 + within.partition_point(|&x| x < hi),
+                    )
+                }
+            };
             rings[slot] = Some(outer);
         }
         rings
