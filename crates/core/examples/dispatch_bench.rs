@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use wushe_core::dispatch::index::{assign_all, assign_all_brute, assignment_order};
+use wushe_core::dispatch::assign::{assign_all, assign_all_brute, assignment_order};
 use wushe_core::dispatch::{
     DistanceClass, Index, Skill, Skills, Task, TaskId, TaskKind, Volunteer, VolunteerId,
 };

@@ -2,7 +2,7 @@
 //! (a seeded xorshift generator, so a failure is reproducible), [`Index`] returns exactly
 //! what [`best_candidates`] returns, and [`assign_all`] exactly what brute force assigns.
 
-use super::index::{assign_all, assign_all_brute};
+use super::assign::{assign_all, assign_all_brute};
 use super::*;
 
 /// xorshift64*: small, seeded, good enough to spread test cases.

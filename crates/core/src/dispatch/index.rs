@@ -9,7 +9,7 @@
 //! Answers are exactly those of [`super::best_candidates`] (tested in `equivalence`).
 
 use super::rank::{Origin, PER_COMMUNITY, PER_DISTRICT, PER_GRID, PER_STREET, Place, Rank};
-use super::{DistanceClass, Task, TaskId, Volunteer, VolunteerId};
+use super::{DistanceClass, Task, Volunteer, VolunteerId};
 
 /// The class of each ring of [`Index::rings`].
 const CLASSES: [DistanceClass; 6] = [
@@ -21,7 +21,7 @@ const CLASSES: [DistanceClass; 6] = [
     DistanceClass::Farther,
 ];
 
-const BLOCK: usize = 64;
+pub(super) const BLOCK: usize = 64;
 /// Set in a block's union when anyone in the block can take a task at all.
 const HAS_CAPACITY: u16 = 1 << 15;
 
@@ -34,11 +34,11 @@ pub struct Index {
     skills: Vec<u16>,
     coords: Vec<Option<(f64, f64)>>,
     available: Vec<bool>,
-    max_loads: Vec<u8>,
+    pub(super) max_loads: Vec<u8>,
     /// For each district, street and community present: (prefix, start, end), sorted. Small
     /// enough to stay in cache, unlike a binary search over every key.
     regions: [Vec<(u64, usize, usize)>; 3],
-    state: Loads,
+    pub(super) state: Loads,
 }
 
 /// The key units of the [`Index::regions`] tables: district, street, community.
@@ -58,13 +58,13 @@ fn runs(keys: &[u64], unit: u64) -> Vec<(u64, usize, usize)> {
 
 /// The part of the index that assignments change.
 #[derive(Debug, Clone)]
-struct Loads {
-    loads: Vec<u8>,
+pub(super) struct Loads {
+    pub(super) loads: Vec<u8>,
     blocks: Vec<u16>,
 }
 
 /// A candidate while searching: rank, id, position in the index.
-type Found = (Rank, VolunteerId, usize);
+pub(super) type Found = (Rank, VolunteerId, usize);
 
 impl Index {
     pub fn new(volunteers: &[Volunteer]) -> Index {
@@ -142,7 +142,7 @@ impl Index {
         self.skills[i] & needs == needs && self.available[i] && state.loads[i] < self.max_loads[i]
     }
 
-    fn refresh_block(&self, state: &mut Loads, b: usize) {
+    pub(super) fn refresh_block(&self, state: &mut Loads, b: usize) {
         let end = ((b + 1) * BLOCK).min(self.ids.len());
         state.blocks[b] = (b * BLOCK..end)
             .filter(|&i| self.can_take(state, i, 0))
@@ -193,7 +193,7 @@ impl Index {
         rings
     }
 
-    fn search(
+    pub(super) fn search(
         &self,
         state: &Loads,
         task: &Task,
@@ -256,7 +256,7 @@ impl Index {
         }
     }
 
-    fn brute(&self, state: &Loads, task: &Task, n: usize, out: &mut Vec<Found>) {
+    pub(super) fn brute(&self, state: &Loads, task: &Task, n: usize, out: &mut Vec<Found>) {
         out.clear();
         let origin = Origin::of(task);
         for j in 0..self.ids.len() {
@@ -277,55 +277,10 @@ fn keep_best(out: &mut Vec<Found>, n: usize) {
     out.sort_unstable();
 }
 
-/// The order in which [`assign_all`] serves tasks: most urgent priority first (P1 before
-/// P4), then the earliest (lower task id, as ids are allocated in arrival order).
-pub fn assignment_order(tasks: &[Task]) -> Vec<&Task> {
-    let mut order: Vec<&Task> = tasks.iter().collect();
-    order.sort_by_key(|t| (t.priority, t.id));
-    order
-}
-
-/// Greedy assignment of many open tasks: in [`assignment_order`], each task gets its best
-/// candidate given the loads so far, and that volunteer's load rises by one, so nobody is
-/// given more than `max_load`. Tasks nobody can take are left out. `index` is not changed.
-pub fn assign_all(tasks: &[Task], index: &Index) -> Vec<(TaskId, VolunteerId)> {
-    greedy(tasks, index, |state, task, out| {
-        index.search(state, task, 1, &[], out)
-    })
-}
-
-/// [`assign_all`] by brute force (every volunteer checked per task): the benchmark reference.
-pub fn assign_all_brute(tasks: &[Task], index: &Index) -> Vec<(TaskId, VolunteerId)> {
-    greedy(tasks, index, |state, task, out| {
-        index.brute(state, task, 1, out)
-    })
-}
-
-fn greedy(
-    tasks: &[Task],
-    index: &Index,
-    find: impl Fn(&Loads, &Task, &mut Vec<Found>),
-) -> Vec<(TaskId, VolunteerId)> {
-    let mut state = index.state.clone();
-    let mut out = Vec::with_capacity(256);
-    let mut assigned = Vec::with_capacity(tasks.len());
-    for task in assignment_order(tasks) {
-        find(&state, task, &mut out);
-        if let Some(&(_, id, i)) = out.first() {
-            state.loads[i] += 1;
-            if state.loads[i] >= index.max_loads[i] {
-                index.refresh_block(&mut state, i / BLOCK);
-            }
-            assigned.push((task.id, id));
-        }
-    }
-    assigned
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dispatch::{Skill, Skills, TaskKind};
+    use crate::dispatch::{Skill, Skills, TaskId, TaskKind};
     use crate::needs::Priority;
     use crate::regions::RegionCode;
 
@@ -371,38 +326,6 @@ mod tests {
         assert_eq!(
             index.offer_next(&t, &[VolunteerId(1), VolunteerId(2), VolunteerId(3)]),
             None
-        );
-    }
-
-    #[test]
-    fn assigning_many_tasks_never_exceeds_a_volunteers_load_limit() {
-        let index = Index::new(&[
-            volunteer(1, "310101002001", 1, 3),
-            volunteer(2, "310101002002", 0, 1),
-        ]);
-        let tasks: Vec<Task> = (1..=5)
-            .map(|i| task(i, "310101002001", Priority::P3))
-            .collect();
-        let got = assign_all(&tasks, &index);
-        let ids: Vec<u64> = got.iter().map(|(_, v)| v.0).collect();
-        assert_eq!(
-            ids,
-            vec![1, 1, 2],
-            "two more for the near one, one for the other, then none"
-        );
-        assert_eq!(got, assign_all_brute(&tasks, &index));
-    }
-
-    #[test]
-    fn the_most_urgent_task_is_served_first_even_when_it_arrived_later() {
-        let index = Index::new(&[volunteer(1, "310101002001", 0, 1)]);
-        let tasks = [
-            task(1, "310101002001", Priority::P3),
-            task(2, "310101002001", Priority::P1),
-        ];
-        assert_eq!(
-            assign_all(&tasks, &index),
-            vec![(TaskId(2), VolunteerId(1))]
         );
     }
 }

@@ -12,12 +12,14 @@
 //! district first and widening outward only when those cannot fill the request. The
 //! equivalence of the two on random data is tested in [`equivalence`].
 
+pub mod assign;
 pub mod index;
 pub mod rank;
 
 #[cfg(test)]
 mod equivalence;
 
+pub use assign::{assign_all, assignment_order};
 pub use index::Index;
 pub use rank::{DistanceClass, Rank, Reason, best_candidates};
 
@@ -171,7 +173,7 @@ pub struct Task {
     pub coords: Option<(f64, f64)>,
     pub needs: Skills,
     pub kind: TaskKind,
-    /// The need's priority; [`index::assign_all`] serves P1 first.
+    /// The need's priority; [`assign::assign_all`] serves P1 first.
     pub priority: Priority,
 }
 
