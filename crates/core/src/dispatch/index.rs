@@ -8,6 +8,8 @@
 //! can still take a task, so exhausted or unskilled stretches are skipped 64 at a time.
 //! Answers are exactly those of [`super::best_candidates`] (tested in `equivalence`).
 
+use std::collections::HashMap;
+
 use super::rank::{Origin, PER_COMMUNITY, PER_DISTRICT, PER_GRID, PER_STREET, Place, Rank};
 use super::{DistanceClass, Task, Volunteer, VolunteerId};
 
@@ -38,6 +40,8 @@ pub struct Index {
     /// For each district, street and community present: (prefix, start, end), sorted. Small
     /// enough to stay in cache, unlike a binary search over every key.
     regions: [Vec<(u64, usize, usize)>; 3],
+    /// Position of each volunteer in the sorted arrays, for live updates.
+    positions: HashMap<VolunteerId, usize>,
     pub(super) state: Loads,
 }
 
@@ -80,6 +84,11 @@ impl Index {
             available: sorted.iter().map(|(_, v)| v.available).collect(),
             max_loads: sorted.iter().map(|(_, v)| v.max_load).collect(),
             regions: [vec![], vec![], vec![]],
+            positions: sorted
+                .iter()
+                .enumerate()
+                .map(|(i, (_, v))| (v.id, i))
+                .collect(),
             state: Loads {
                 loads: sorted.iter().map(|(_, v)| v.load).collect(),
                 blocks: vec![0; sorted.len().div_ceil(BLOCK)],
@@ -106,6 +115,34 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
+    }
+
+    /// Record a volunteer's open-task count after an acceptance, a completion or a staff
+    /// override, so the next search sees it without a rebuild. False for an unknown id.
+    pub fn set_load(&mut self, id: VolunteerId, load: u8) -> bool {
+        self.update(id, |index, i| index.state.loads[i] = load)
+    }
+
+    /// Record that a volunteer became available or unavailable (a shift starts or ends).
+    pub fn set_available(&mut self, id: VolunteerId, available: bool) -> bool {
+        self.update(id, |index, i| index.available[i] = available)
+    }
+
+    fn update(&mut self, id: VolunteerId, change: impl FnOnce(&mut Index, usize)) -> bool {
+        let Some(&i) = self.positions.get(&id) else {
+            return false;
+        };
+        change(self, i);
+        let mut state = std::mem::replace(
+            &mut self.state,
+            Loads {
+                loads: vec![],
+                blocks: vec![],
+            },
+        );
+        self.refresh_block(&mut state, i / BLOCK);
+        self.state = state;
+        true
     }
 
     /// The best `n` volunteers for `task`, best first.
@@ -327,5 +364,30 @@ mod tests {
             index.offer_next(&t, &[VolunteerId(1), VolunteerId(2), VolunteerId(3)]),
             None
         );
+    }
+
+    #[test]
+    fn live_load_and_availability_changes_are_seen_by_the_next_offer() {
+        let mut index = Index::new(&[
+            volunteer(1, "310101002001", 0, 1),
+            volunteer(2, "310101002002", 0, 1),
+        ]);
+        let t = task(1, "310101002001", Priority::P1);
+        assert_eq!(index.offer_next(&t, &[]).map(|c| c.0), Some(VolunteerId(1)));
+        assert!(
+            index.set_load(VolunteerId(1), 1),
+            "accepted one task: now at the limit"
+        );
+        assert_eq!(index.offer_next(&t, &[]).map(|c| c.0), Some(VolunteerId(2)));
+        assert!(index.set_available(VolunteerId(2), false));
+        assert_eq!(index.offer_next(&t, &[]), None);
+        assert!(index.set_load(VolunteerId(1), 0), "completed it");
+        assert_eq!(index.offer_next(&t, &[]).map(|c| c.0), Some(VolunteerId(1)));
+        assert!(!index.set_load(VolunteerId(9), 0), "unknown volunteer");
+
+        let mut index = Index::new(&[volunteer(3, "310101002001", 1, 1)]);
+        assert_eq!(index.offer_next(&t, &[]), None, "built at the limit");
+        index.set_load(VolunteerId(3), 0);
+        assert_eq!(index.offer_next(&t, &[]).map(|c| c.0), Some(VolunteerId(3)));
     }
 }
