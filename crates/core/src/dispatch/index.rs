@@ -1,5 +1,6 @@
 //! The dispatch index: volunteers sorted by place key, so a building, grid, community,
-//! street or district is one contiguous slice found by binary search.
+//! street or district is one contiguous slice: districts, streets and communities are
+//! looked up in small prefix tables, grids and buildings by binary search inside the community.
 //!
 //! A search scans the task's own building first, then the rest of its grid, community,
 //! street and district, and everything else last, and stops as soon as it holds `n`
