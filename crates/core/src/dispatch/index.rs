@@ -245,6 +245,7 @@ impl Index {
         }
         let origin = Origin::of(task);
         let needs = task.needs.0 | HAS_CAPACITY;
+        let mut top = Top { out, n, bar: None };
         let mut done: Option<(usize, usize)> = None;
         for (class, ring) in CLASSES.into_iter().zip(self.rings(&origin.place)) {
             let Some((lo, hi)) = ring else { continue };
@@ -253,15 +254,15 @@ impl Index {
                 None => [(lo, hi), (hi, hi)],
             };
             for (a, b) in parts {
-                self.scan(state, &origin, task, needs, excluded, a, b, n, out);
+                self.scan(state, &origin, task, needs, excluded, a, b, &mut top);
             }
             done = Some((lo, hi));
             // A volunteer of `class` or better shares the ring's region, so has been seen.
-            if out.iter().filter(|f| f.0.class <= class).count() >= n {
+            if top.out.iter().filter(|f| f.0.class <= class).count() >= n {
                 break;
             }
         }
-        keep_best(out, n);
+        keep_best(top.out, n);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -274,8 +275,7 @@ impl Index {
         excluded: &[VolunteerId],
         lo: usize,
         hi: usize,
-        n: usize,
-        out: &mut Vec<Found>,
+        top: &mut Top,
     ) {
         let mut i = lo;
         while i < hi {
@@ -283,10 +283,7 @@ impl Index {
             if state.blocks[i / BLOCK] & needs == needs {
                 for j in i..block_end {
                     if self.can_take(state, j, task.needs.0) && !excluded.contains(&self.ids[j]) {
-                        out.push((self.rank(state, origin, j), self.ids[j], j));
-                        if out.len() >= 2 * n + 64 {
-                            keep_best(out, n);
-                        }
+                        top.offer((self.rank(state, origin, j), self.ids[j], j));
                     }
                 }
             }
@@ -297,12 +294,34 @@ impl Index {
     pub(super) fn brute(&self, state: &Loads, task: &Task, n: usize, out: &mut Vec<Found>) {
         out.clear();
         let origin = Origin::of(task);
+        let mut top = Top { out, n, bar: None };
         for j in 0..self.ids.len() {
             if self.can_take(state, j, task.needs.0) {
-                out.push((self.rank(state, &origin, j), self.ids[j], j));
+                top.offer((self.rank(state, &origin, j), self.ids[j], j));
             }
         }
-        keep_best(out, n);
+        keep_best(top.out, n);
+    }
+}
+
+/// The best `n` candidates seen so far; once it holds `n`, the worst of them is the bar a
+/// newcomer must beat to be kept at all.
+struct Top<'a> {
+    out: &'a mut Vec<Found>,
+    n: usize,
+    bar: Option<(Rank, VolunteerId)>,
+}
+
+impl Top<'_> {
+    fn offer(&mut self, found: Found) {
+        if self.bar.is_some_and(|bar| (found.0, found.1) >= bar) {
+            return;
+        }
+        self.out.push(found);
+        if self.out.len() >= 2 * self.n + 16 {
+            keep_best(self.out, self.n);
+            self.bar = self.out.last().map(|f| (f.0, f.1));
+        }
     }
 }
 
