@@ -181,10 +181,15 @@ impl Index {
     }
 
     pub(super) fn refresh_block(&self, state: &mut Loads, b: usize) {
-        let end = ((b + 1) * BLOCK).min(self.ids.len());
-        state.blocks[b] = (b * BLOCK..end)
-            .filter(|&i| self.can_take(state, i, 0))
-            .fold(0, |acc, i| acc | self.skills[i] | HAS_CAPACITY);
+        let r = b * BLOCK..((b + 1) * BLOCK).min(self.ids.len());
+        let people = self.skills[r.clone()]
+            .iter()
+            .zip(&self.available[r.clone()]);
+        let room = state.loads[r.clone()].iter().zip(&self.max_loads[r]);
+        state.blocks[b] = people
+            .zip(room)
+            .filter(|((_, available), (load, max))| **available && load < max)
+            .fold(0, |acc, ((&skills, _), _)| acc | skills | HAS_CAPACITY);
     }
 
     fn rank(&self, state: &Loads, origin: &Origin, i: usize) -> Rank {
