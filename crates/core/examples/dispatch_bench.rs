@@ -147,6 +147,13 @@ fn median(mut xs: Vec<Duration>) -> Duration {
     xs[xs.len() / 2]
 }
 
+/// The machine's 1, 5 and 15 minute load averages: the benchmark shares 2 cores with others.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn least(xs: &[Duration]) -> Duration {
     xs.iter().copied().min().unwrap_or_default()
 }
@@ -168,6 +175,7 @@ fn main() {
     let tasks = tasks(&mut rng, &communities);
     println!("P4 dispatch benchmark: {VOLUNTEERS} volunteers, {TASKS} open tasks");
     println!("places: {} communities from {source}", communities.len());
+    println!("load average at start: {}", load_average());
 
     let build: Vec<Duration> = (0..RUNS).map(|_| timed(|| Index::new(&vols)).0).collect();
     let index = Index::new(&vols);
@@ -269,4 +277,5 @@ fn main() {
         .map(|(c, k)| format!("{} {k}", c.en()))
         .collect();
     println!("assigned by distance: {}", spread.join(", "));
+    println!("load average at end: {}", load_average());
 }
