@@ -42,7 +42,7 @@ fn greedy(
         find(&state, task, &mut out);
         if let Some(&(_, id, i)) = out.first() {
             state.loads[i] += 1;
-            if state.loads[i] >= index.max_loads[i] {
+            if index.is_full(&state, i) {
                 index.refresh_block(&mut state, i / BLOCK);
             }
             assigned.push((task.id, id));

@@ -34,16 +34,22 @@ pub struct Index {
     ids: Vec<VolunteerId>,
     places: Vec<Place>,
     keys: Vec<u64>,
-    skills: Vec<u16>,
+    /// Per volunteer, what the hot loop checks in one load: skills in the low 16 bits,
+    /// the load limit in the next 8 (0 while unavailable).
+    gate: Vec<u32>,
     coords: Vec<Option<(f64, f64)>>,
     available: Vec<bool>,
-    pub(super) max_loads: Vec<u8>,
+    max_loads: Vec<u8>,
     /// For each district, street and community present: (prefix, start, end), sorted. Small
     /// enough to stay in cache, unlike a binary search over every key.
     regions: [Vec<(u64, usize, usize)>; 3],
     /// Position of each volunteer in the sorted arrays, for live updates.
     positions: HashMap<VolunteerId, usize>,
     pub(super) state: Loads,
+}
+
+fn gate(skills: u16, available: bool, max_load: u8) -> u32 {
+    u32::from(skills) | u32::from(if available { max_load } else { 0 }) << 16
 }
 
 /// The key units of the [`Index::regions`] tables: district, street, community.
@@ -80,7 +86,10 @@ impl Index {
             ids: sorted.iter().map(|(_, v)| v.id).collect(),
             places: sorted.iter().map(|(p, _)| *p).collect(),
             keys: sorted.iter().map(|(p, _)| p.key).collect(),
-            skills: sorted.iter().map(|(_, v)| v.skills.0).collect(),
+            gate: sorted
+                .iter()
+                .map(|(_, v)| gate(v.skills.0, v.available, v.max_load))
+                .collect(),
             coords: sorted.iter().map(|(_, v)| v.coords).collect(),
             available: sorted.iter().map(|(_, v)| v.available).collect(),
             max_loads: sorted.iter().map(|(_, v)| v.max_load).collect(),
@@ -126,7 +135,10 @@ impl Index {
 
     /// Record that a volunteer became available or unavailable (a shift starts or ends).
     pub fn set_available(&mut self, id: VolunteerId, available: bool) -> bool {
-        self.update(id, |index, i| index.available[i] = available)
+        self.update(id, |index, i| {
+            index.available[i] = available;
+            index.gate[i] = gate(index.gate[i] as u16, available, index.max_loads[i]);
+        })
     }
 
     fn update(&mut self, id: VolunteerId, change: impl FnOnce(&mut Index, usize)) -> bool {
@@ -177,19 +189,22 @@ impl Index {
     }
 
     fn can_take(&self, state: &Loads, i: usize, needs: u16) -> bool {
-        self.skills[i] & needs == needs && self.available[i] && state.loads[i] < self.max_loads[i]
+        let g = self.gate[i];
+        g as u16 & needs == needs && state.loads[i] < (g >> 16) as u8
+    }
+
+    /// Is volunteer `i` at their limit (or unavailable)?
+    pub(super) fn is_full(&self, state: &Loads, i: usize) -> bool {
+        state.loads[i] >= (self.gate[i] >> 16) as u8
     }
 
     pub(super) fn refresh_block(&self, state: &mut Loads, b: usize) {
         let r = b * BLOCK..((b + 1) * BLOCK).min(self.ids.len());
-        let people = self.skills[r.clone()]
+        state.blocks[b] = self.gate[r.clone()]
             .iter()
-            .zip(&self.available[r.clone()]);
-        let room = state.loads[r.clone()].iter().zip(&self.max_loads[r]);
-        state.blocks[b] = people
-            .zip(room)
-            .filter(|((_, available), (load, max))| **available && load < max)
-            .fold(0, |acc, ((&skills, _), _)| acc | skills | HAS_CAPACITY);
+            .zip(&state.loads[r])
+            .filter(|(g, load)| **load < (**g >> 16) as u8)
+            .fold(0, |acc, (g, _)| acc | *g as u16 | HAS_CAPACITY);
     }
 
     fn rank(&self, state: &Loads, origin: &Origin, i: usize) -> Rank {
