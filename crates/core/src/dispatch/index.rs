@@ -28,7 +28,8 @@ pub(super) const BLOCK: usize = 64;
 /// Set in a block's union when anyone in the block can take a task at all.
 const HAS_CAPACITY: u16 = 1 << 15;
 
-/// Volunteers prepared for repeated searches. Build once; rebuild when profiles change.
+/// Volunteers prepared for repeated searches. Loads and availability change in place
+/// ([`Index::set_load`], [`Index::set_available`]); rebuild when homes, skills or limits change.
 #[derive(Debug, Clone)]
 pub struct Index {
     ids: Vec<VolunteerId>,
@@ -38,7 +39,6 @@ pub struct Index {
     /// the load limit in the next 8 (0 while unavailable).
     gate: Vec<u32>,
     coords: Vec<Option<(f64, f64)>>,
-    available: Vec<bool>,
     max_loads: Vec<u8>,
     /// For each district, street and community present: (prefix, start, end), sorted. Small
     /// enough to stay in cache, unlike a binary search over every key.
@@ -78,6 +78,7 @@ pub(super) struct Loads {
 pub(super) type Found = (Rank, VolunteerId, usize);
 
 impl Index {
+    /// Prepare `volunteers` (ids unique) for searching: sorted by place, O(n log n).
     pub fn new(volunteers: &[Volunteer]) -> Index {
         let mut sorted: Vec<(Place, &Volunteer)> =
             volunteers.iter().map(|v| (Place::of(&v.home), v)).collect();
@@ -91,7 +92,6 @@ impl Index {
                 .map(|(_, v)| gate(v.skills.0, v.available, v.max_load))
                 .collect(),
             coords: sorted.iter().map(|(_, v)| v.coords).collect(),
-            available: sorted.iter().map(|(_, v)| v.available).collect(),
             max_loads: sorted.iter().map(|(_, v)| v.max_load).collect(),
             regions: [vec![], vec![], vec![]],
             positions: sorted
@@ -136,7 +136,6 @@ impl Index {
     /// Record that a volunteer became available or unavailable (a shift starts or ends).
     pub fn set_available(&mut self, id: VolunteerId, available: bool) -> bool {
         self.update(id, |index, i| {
-            index.available[i] = available;
             index.gate[i] = gate(index.gate[i] as u16, available, index.max_loads[i]);
         })
     }
