@@ -15,13 +15,15 @@
 pub mod assign;
 pub mod index;
 pub mod rank;
+pub mod reasons;
 
 #[cfg(test)]
 mod equivalence;
 
 pub use assign::{assign_all, assignment_order};
 pub use index::Index;
-pub use rank::{DistanceClass, Rank, Reason, best_candidates};
+pub use rank::{DistanceClass, Rank, best_candidates};
+pub use reasons::Reason;
 
 use crate::needs::Priority;
 use crate::regions::RegionCode;

@@ -5,6 +5,7 @@
 //! "same street" by two binary searches. The rank order is
 //! `(distance class, 100 m band, load, metres)`, then the volunteer id.
 
+use super::reasons::Reason;
 use super::{Skills, Task, Volunteer, VolunteerId};
 use crate::regions::RegionCode;
 
@@ -17,30 +18,6 @@ pub enum DistanceClass {
     SameStreet,
     SameDistrict,
     Farther,
-}
-
-impl DistanceClass {
-    pub fn zh(self) -> &'static str {
-        match self {
-            DistanceClass::SameBuilding => "同一楼栋",
-            DistanceClass::SameGrid => "同一网格",
-            DistanceClass::SameCommunity => "同一社区",
-            DistanceClass::SameStreet => "同一街道",
-            DistanceClass::SameDistrict => "同一区",
-            DistanceClass::Farther => "区外",
-        }
-    }
-
-    pub fn en(self) -> &'static str {
-        match self {
-            DistanceClass::SameBuilding => "same building",
-            DistanceClass::SameGrid => "same grid",
-            DistanceClass::SameCommunity => "same community",
-            DistanceClass::SameStreet => "same street",
-            DistanceClass::SameDistrict => "same district",
-            DistanceClass::Farther => "outside the district",
-        }
-    }
 }
 
 /// Key multipliers: a community's 12 digits, then 2 grid digits and 3 building digits.
@@ -193,63 +170,6 @@ impl Rank {
     }
 }
 
-/// One reason a candidate was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    AvailableNow,
-    HasSkills(Skills),
-    Near {
-        class: DistanceClass,
-        metres: Option<u32>,
-    },
-    Load {
-        open: u8,
-        max: u8,
-    },
-}
-
-impl Reason {
-    pub fn zh(&self) -> String {
-        match self {
-            Reason::AvailableNow => "当前可接单".into(),
-            Reason::HasSkills(s) => {
-                format!(
-                    "具备所需技能：{}",
-                    s.iter().map(|k| k.zh()).collect::<Vec<_>>().join("、")
-                )
-            }
-            Reason::Near {
-                class,
-                metres: Some(m),
-            } => format!("{}，约 {m} 米", class.zh()),
-            Reason::Near {
-                class,
-                metres: None,
-            } => class.zh().into(),
-            Reason::Load { open, max } => format!("当前任务 {open}/{max}"),
-        }
-    }
-
-    pub fn en(&self) -> String {
-        match self {
-            Reason::AvailableNow => "available now".into(),
-            Reason::HasSkills(s) => {
-                let names: Vec<_> = s.iter().map(|k| k.as_str()).collect();
-                format!("has the needed skills: {}", names.join(", "))
-            }
-            Reason::Near {
-                class,
-                metres: Some(m),
-            } => format!("{}, about {m} m", class.en()),
-            Reason::Near {
-                class,
-                metres: None,
-            } => class.en().into(),
-            Reason::Load { open, max } => format!("{open} of {max} open tasks"),
-        }
-    }
-}
-
 /// The reference search: check every volunteer, keep those who can take the task, sort by
 /// rank then id, keep the first `n`. O(volunteers) per task; [`super::Index`] answers the same.
 pub fn best_candidates(
@@ -396,5 +316,24 @@ mod tests {
         assert_eq!(best.len(), 1);
         assert_eq!(best[0].0, VolunteerId(4));
         assert_eq!(best[0].1.class, DistanceClass::Farther);
+    }
+
+    #[test]
+    fn metres_decide_inside_a_class_and_load_decides_inside_a_100_m_band() {
+        let at = |lat: f64| Some((lat, 121.47));
+        let task = Task {
+            coords: at(31.2300),
+            ..medicine_task("310101002001")
+        };
+        let mut far = volunteer(1, "310101002001", &[Skill::Medical], 0);
+        far.coords = at(31.2330); // ~334 m
+        let mut near_busy = volunteer(2, "310101002001", &[Skill::Medical], 2);
+        near_busy.coords = at(31.2302); // ~22 m
+        let mut near_free = volunteer(3, "310101002001", &[Skill::Medical], 0);
+        near_free.coords = at(31.2305); // ~56 m: same band as near_busy
+        let unmeasured = volunteer(4, "310101002001", &[Skill::Medical], 0);
+        let best = best_candidates(&task, &[far, near_busy, near_free, unmeasured], 4);
+        let ids: Vec<u64> = best.iter().map(|(id, _)| id.0).collect();
+        assert_eq!(ids, vec![3, 2, 1, 4]);
     }
 }
