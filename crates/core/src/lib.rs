@@ -7,6 +7,7 @@ pub mod actor;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod dispatch;
 pub mod error;
 pub mod ids;
 pub mod jobs;
