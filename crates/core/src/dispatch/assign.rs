@@ -54,32 +54,8 @@ fn greedy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dispatch::{Skill, Skills, TaskKind, Volunteer};
+    use crate::dispatch::fixtures::{task, volunteer};
     use crate::needs::Priority;
-    use crate::regions::RegionCode;
-
-    fn volunteer(id: u64, home: &str, load: u8, max_load: u8) -> Volunteer {
-        Volunteer {
-            id: VolunteerId(id),
-            home: RegionCode(home.into()),
-            coords: None,
-            skills: Skills::of(&[Skill::Medical]),
-            available: true,
-            load,
-            max_load,
-        }
-    }
-
-    fn task(id: u64, place: &str, priority: Priority) -> Task {
-        Task {
-            id: TaskId(id),
-            place: RegionCode(place.into()),
-            coords: None,
-            needs: Skills::of(&[Skill::Medical]),
-            kind: TaskKind::DeliverMedicine,
-            priority,
-        }
-    }
 
     #[test]
     fn assigning_many_tasks_never_exceeds_a_volunteers_load_limit() {

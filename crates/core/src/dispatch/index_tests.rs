@@ -1,32 +1,8 @@
 //! Tests of the index: the offer/decline cycle and live load and availability updates.
 
 use super::*;
-use crate::dispatch::{Skill, Skills, TaskId, TaskKind};
+use crate::dispatch::fixtures::{task, volunteer};
 use crate::needs::Priority;
-use crate::regions::RegionCode;
-
-fn volunteer(id: u64, home: &str, load: u8, max_load: u8) -> Volunteer {
-    Volunteer {
-        id: VolunteerId(id),
-        home: RegionCode(home.into()),
-        coords: None,
-        skills: Skills::of(&[Skill::Medical]),
-        available: true,
-        load,
-        max_load,
-    }
-}
-
-fn task(id: u64, place: &str, priority: Priority) -> Task {
-    Task {
-        id: TaskId(id),
-        place: RegionCode(place.into()),
-        coords: None,
-        needs: Skills::of(&[Skill::Medical]),
-        kind: TaskKind::DeliverMedicine,
-        priority,
-    }
-}
 
 #[test]
 fn a_decline_moves_the_offer_to_the_next_candidate() {

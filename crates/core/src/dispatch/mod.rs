@@ -19,6 +19,8 @@ pub mod reasons;
 
 #[cfg(test)]
 mod equivalence;
+#[cfg(test)]
+mod fixtures;
 
 pub use assign::{assign_all, assignment_order};
 pub use index::Index;
