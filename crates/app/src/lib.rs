@@ -19,10 +19,12 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use wushe_core::crypto::Cipher;
+use wushe_core::needs::sla::SlaPolicy;
+use wushe_core::needs::work::Desk;
 use wushe_core::reveal::RevealLog;
 use wushe_core::users::SessionPolicy;
 use wushe_core::{Clock, Store, SystemClock};
-use wushe_store::SqlStore;
+use wushe_store::{Live, SqlStore};
 
 use crate::config::Config;
 
@@ -45,6 +47,21 @@ pub struct AppState {
     pub cipher: Arc<Cipher>,
     /// Where reveals of full sensitive values are recorded (the audit log, once merged).
     pub reveal_log: Arc<dyn RevealLog>,
+    /// SLA intervals of the green channel.
+    pub sla: Arc<SlaPolicy>,
+    /// Signals of changed needs, for live pages.
+    pub live: Live,
+}
+
+impl AppState {
+    /// What the green channel's use-cases need.
+    pub fn desk(&self) -> Desk<'_> {
+        Desk {
+            store: self.store.as_ref(),
+            cipher: self.cipher.as_ref(),
+            sla: self.sla.as_ref(),
+        }
+    }
 }
 
 /// A built application: a bound listener and its state.
@@ -107,6 +124,8 @@ impl App {
             metrics: Arc::new(http::metrics::Metrics::default()),
             cipher,
             reveal_log: Arc::new(reveal_log::AuditRevealLog(Arc::new(sql.clone()))),
+            sla: Arc::new(SlaPolicy::default()),
+            live: sql.live(),
         };
         Ok(App {
             listener,

@@ -97,6 +97,9 @@ impl Role {
                 ManageUsers,
                 ViewAudit,
                 RevealSensitive,
+                ViewNeeds,
+                HandleNeeds,
+                EnterNeeds,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -105,6 +108,7 @@ impl Role {
                 ManageOrgs,
                 ViewUsers,
                 ViewAudit,
+                ViewNeeds,
             ],
             Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => &[
                 ViewPlaces,
@@ -113,8 +117,20 @@ impl Role {
                 ManageOrgs,
                 ViewUsers,
                 RevealSensitive,
+                ViewNeeds,
+                HandleNeeds,
+                EnterNeeds,
             ],
-            Role::HotlineOperator | Role::Counselor => &[ViewPlaces, ViewOrgs, RevealSensitive],
+            Role::HotlineOperator => {
+                &[ViewPlaces, ViewOrgs, RevealSensitive, ViewNeeds, EnterNeeds]
+            }
+            Role::Counselor => &[
+                ViewPlaces,
+                ViewOrgs,
+                RevealSensitive,
+                ViewNeeds,
+                HandleNeeds,
+            ],
             Role::CharityStaff => &[ViewPlaces, ViewOrgs],
             Role::Volunteer => &[ViewPlaces],
         }
@@ -147,6 +163,12 @@ pub enum Permission {
     /// permissions its giver holds. Not civil affairs (district oversight works on figures),
     /// volunteers (tasks show only what they need) or charity staff.
     RevealSensitive,
+    /// See the green channel's queue and needs in scope (civil affairs: oversight).
+    ViewNeeds,
+    /// Act on needs in scope: triage, assign, refer, message, resolve…
+    HandleNeeds,
+    /// Enter a need for someone who phoned or came in (hotline operators, community staff).
+    EnterNeeds,
 }
 
 /// One role held over one region, optionally for one organisation.

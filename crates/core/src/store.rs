@@ -17,7 +17,9 @@ use crate::crypto::{EncryptedColumn, KeyId};
 use crate::error::Result;
 use crate::ids::{GrantId, JobId, NeedId, OrgId, TokenId, UserId};
 use crate::jobs::{Job, NewJob};
+use crate::needs::queue::NeedQuery;
 use crate::needs::record::{IdempotencyClaim, Inserted, Need};
+use crate::needs::timeline::{NeedChange, NeedEvent, Notification, Referral, Task};
 use crate::needs::tracking::TrackingCode;
 use crate::orgs::{Org, OrgFilter, OrgInput};
 use crate::regions::{Level, NewPlace, Region, RegionCode};
@@ -312,17 +314,46 @@ pub trait SecondFactorStore: Send + Sync {
 /// Needs of the green channel.
 #[async_trait]
 pub trait NeedStore: Send + Sync {
-    /// Claim the idempotency key and insert the need with its audit event, in one
-    /// transaction. The key is inserted first; if it was already claimed, nothing is stored
-    /// and the answer says whether the earlier request had the same body (`Replay`) or not.
+    /// Store a new need with its first timeline event, claiming `claim` in the same
+    /// transaction (see [`Inserted`]).
     async fn insert_need(
         &self,
         need: &Need,
+        created: &NeedEvent,
         claim: &IdempotencyClaim,
         audit: &AuditEvent,
     ) -> Result<Inserted>;
     async fn need(&self, id: NeedId) -> Result<Option<Need>>;
     async fn need_by_code(&self, code: &TrackingCode) -> Result<Option<Need>>;
+}
+
+/// Work on needs: changes with their timeline, referrals, tasks, escalations and
+/// notifications, and the lists behind the queue.
+#[async_trait]
+pub trait NeedWorkStore: Send + Sync {
+    /// Write one change in one transaction; `Conflict` when the need's version is no longer
+    /// `change.expected_version` (someone changed it meanwhile) or an escalation level was
+    /// already recorded.
+    async fn apply_need_change(&self, change: &NeedChange, audit: &AuditEvent) -> Result<()>;
+    /// The timeline, oldest first.
+    async fn need_events(&self, id: NeedId) -> Result<Vec<NeedEvent>>;
+    async fn need_referrals(&self, id: NeedId) -> Result<Vec<Referral>>;
+    async fn need_tasks(&self, id: NeedId) -> Result<Vec<Task>>;
+    /// Needs matching an already scoped query, newest first, at most `query.limit`.
+    async fn list_needs(&self, query: &NeedQuery) -> Result<Vec<Need>>;
+    /// Open needs whose SLA clocks are due at `now`.
+    async fn needs_due_for_sla(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<NeedId>>;
+    /// A staff member's newest notifications.
+    async fn notifications(&self, user: UserId, limit: u32) -> Result<Vec<Notification>>;
+    async fn unread_notifications(&self, user: UserId) -> Result<i64>;
+    async fn mark_notifications_read(&self, user: UserId, now: OffsetDateTime) -> Result<()>;
+    /// Enabled users holding `role` through a grant whose region covers `region`, with that
+    /// grant's region.
+    async fn grant_holders(
+        &self,
+        role: crate::actor::Role,
+        region: &RegionCode,
+    ) -> Result<Vec<(UserId, RegionCode)>>;
 }
 
 #[async_trait]
@@ -344,6 +375,7 @@ pub trait Store:
     + KeyStore
     + SecondFactorStore
     + NeedStore
+    + NeedWorkStore
     + HealthStore
 {
 }
@@ -361,5 +393,6 @@ impl<T> Store for T where
         + KeyStore
         + SecondFactorStore
         + NeedStore
+        + NeedWorkStore
 {
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::{Db, SqlStore};
+use crate::{Db, Live, SqlStore};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,10 @@ impl SqlStore {
                 Db::Pg(pool)
             }
         };
-        let store = SqlStore { db };
+        let store = SqlStore {
+            db,
+            live: Live::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

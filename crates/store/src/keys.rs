@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::crypto::{EncryptedColumn, KeyId};
-use wushe_core::needs::record;
+use wushe_core::needs::{record, timeline};
 use wushe_core::store::KeyStore;
 use wushe_core::users::second_factor;
 use wushe_core::{Error, Result};
@@ -21,6 +21,7 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     record::ADDRESS,
     record::DESCRIPTION,
     record::SUBJECT,
+    timeline::NOTE,
 ];
 
 /// Refuse any column not in the registry (the names go into SQL text).

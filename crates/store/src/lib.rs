@@ -9,8 +9,10 @@ mod audit;
 mod connect;
 mod jobs;
 mod keys;
+mod live;
 mod login;
 mod migrations;
+mod need_work;
 mod needs;
 mod orgs;
 mod regions;
@@ -23,6 +25,7 @@ use wushe_core::Error;
 
 pub use connect::{Backend, backend_of};
 pub use keys::ENCRYPTED_COLUMNS;
+pub use live::{Live, NeedSignal};
 pub use migrations::{MIGRATION_NAMES, migrator_for};
 
 /// The open database.
@@ -36,6 +39,14 @@ pub enum Db {
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     db: Db,
+    live: Live,
+}
+
+impl SqlStore {
+    /// The fan-out of need signals sent after each committed change.
+    pub fn live(&self) -> Live {
+        self.live.clone()
+    }
 }
 
 /// Run the same body against whichever pool is open. `$pool` is bound to the native pool.

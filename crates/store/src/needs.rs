@@ -11,8 +11,10 @@ use async_trait::async_trait;
 use uuid::Uuid;
 use wushe_core::audit::AuditEvent;
 use wushe_core::ids::NeedId;
-use wushe_core::needs::record::{IdempotencyClaim, Inserted, Need, SealedFields};
+use wushe_core::ids::UserId;
+use wushe_core::needs::record::{IdempotencyClaim, Inserted, Need, SealedFields, Source};
 use wushe_core::needs::state::State;
+use wushe_core::needs::timeline::NeedEvent;
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::needs::triage::{Reason, SafetyAdvice};
 use wushe_core::needs::{Category, Priority};
@@ -21,10 +23,12 @@ use wushe_core::store::NeedStore;
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
+use crate::live::NeedSignal;
+use crate::need_work::insert_event;
 use crate::{SqlStore, at, db_err, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
-struct NeedRow {
+pub(crate) struct NeedRow {
     id: Uuid,
     code: String,
     link_hash: String,
@@ -44,6 +48,12 @@ struct NeedRow {
     description: Vec<u8>,
     subject: Vec<u8>,
     mobile_index: String,
+    source: String,
+    assignee_id: Option<Uuid>,
+    acknowledged_at: Option<i64>,
+    reviewed: bool,
+    duplicate_of: Option<Uuid>,
+    sla_next_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -81,6 +91,12 @@ impl TryFrom<NeedRow> for Need {
                 subject: r.subject,
                 mobile_index: r.mobile_index,
             },
+            source: Source::parse(&r.source).ok_or_else(|| bad("source"))?,
+            assignee: r.assignee_id.map(UserId),
+            acknowledged_at: r.acknowledged_at.map(at),
+            reviewed: r.reviewed,
+            duplicate_of: r.duplicate_of.map(NeedId),
+            sla_next_at: r.sla_next_at.map(at),
             created_at: at(r.created_at),
             updated_at: at(r.updated_at),
             version: r.version,
@@ -88,14 +104,17 @@ impl TryFrom<NeedRow> for Need {
     }
 }
 
-const COLS: &str = "id, code, link_hash, category, priority, reasons, advice, state, escalation, \
-    region_code, who_for, basis, notice_version, contact_name, mobile, address, description, \
-    subject, mobile_index, created_at, updated_at, version";
+pub(crate) const COLS: &str = "id, code, link_hash, category, priority, reasons, advice, state, \
+    escalation, region_code, who_for, basis, notice_version, contact_name, mobile, address, \
+    description, subject, mobile_index, source, assignee_id, acknowledged_at, reviewed, \
+    duplicate_of, sla_next_at, created_at, updated_at, version";
 
-const INSERT: &str = "INSERT INTO needs (id, code, link_hash, category, priority, reasons, advice, \
+const INSERT: &str =
+    "INSERT INTO needs (id, code, link_hash, category, priority, reasons, advice, \
     state, escalation, region_code, who_for, basis, notice_version, contact_name, mobile, address, \
-    description, subject, mobile_index, created_at, updated_at, version)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
+    description, subject, mobile_index, source, sla_next_at, created_at, updated_at, version)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+    $20, $21, $22, $23, $24)";
 
 const CLAIM: &str = "INSERT INTO idempotency (key, body_hash, need_id, created_at)
     VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING";
@@ -107,6 +126,7 @@ impl NeedStore for SqlStore {
     async fn insert_need(
         &self,
         n: &Need,
+        created: &NeedEvent,
         claim: &IdempotencyClaim,
         audit: &AuditEvent,
     ) -> Result<Inserted> {
@@ -136,10 +156,13 @@ impl NeedStore for SqlStore {
                 .bind(&n.who_for).bind(&n.basis).bind(&n.notice_version)
                 .bind(&s.contact_name).bind(&s.mobile).bind(&s.address).bind(&s.description)
                 .bind(&s.subject).bind(&s.mobile_index)
+                .bind(n.source.as_str()).bind(n.sla_next_at.map(ms))
                 .bind(ms(n.created_at)).bind(ms(n.updated_at)).bind(n.version)
                 .execute(&mut *tx).await.map_err(db_err)?;
+            insert_event!(tx, created);
             append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
+            self.live.send(NeedSignal { id: n.id, region: n.region.clone() });
             Ok(Inserted::New)
         })
     }

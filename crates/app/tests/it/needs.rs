@@ -385,11 +385,13 @@ pub async fn plant_need(app: &TestApp, code: &str, now: OffsetDateTime) -> Strin
     let mut random = [0u8; 8];
     random.copy_from_slice(&bytes[8..16]);
     let r = wushe_core::needs::service::submit(
-        app.state.store.as_ref(),
-        &app.state.cipher,
-        &form,
-        &claim,
-        random,
+        app.state.desk(),
+        wushe_core::needs::service::Submission {
+            form: &form,
+            claim: &claim,
+            code_random: random,
+            by: None,
+        },
         now,
     )
     .await

@@ -35,10 +35,21 @@ pub enum Action {
     /// A full sensitive value was shown (recorded before it is decrypted).
     SensitiveRevealed,
     NeedCreated,
+    NeedViewed,
+    NeedTriaged,
+    NeedAssigned,
+    NeedReferred,
+    NeedUpdated,
+    NeedResolved,
+    NeedClosed,
+    NeedCancelled,
+    NeedReopened,
+    NeedMerged,
+    NeedEscalated,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 33] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -61,6 +72,17 @@ impl Action {
         Action::UserUnlocked,
         Action::SecondFactorEnrolled,
         Action::NeedCreated,
+        Action::NeedViewed,
+        Action::NeedTriaged,
+        Action::NeedAssigned,
+        Action::NeedReferred,
+        Action::NeedUpdated,
+        Action::NeedResolved,
+        Action::NeedClosed,
+        Action::NeedCancelled,
+        Action::NeedReopened,
+        Action::NeedMerged,
+        Action::NeedEscalated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +109,17 @@ impl Action {
             Action::UserUnlocked => "user_unlocked",
             Action::SecondFactorEnrolled => "second_factor_enrolled",
             Action::NeedCreated => "need_created",
+            Action::NeedViewed => "need_viewed",
+            Action::NeedTriaged => "need_triaged",
+            Action::NeedAssigned => "need_assigned",
+            Action::NeedReferred => "need_referred",
+            Action::NeedUpdated => "need_updated",
+            Action::NeedResolved => "need_resolved",
+            Action::NeedClosed => "need_closed",
+            Action::NeedCancelled => "need_cancelled",
+            Action::NeedReopened => "need_reopened",
+            Action::NeedMerged => "need_merged",
+            Action::NeedEscalated => "need_escalated",
         }
     }
 
@@ -119,6 +152,17 @@ impl Action {
             Action::UserUnlocked => "解除登录锁定",
             Action::SecondFactorEnrolled => "启用两步验证",
             Action::NeedCreated => "收到求助",
+            Action::NeedViewed => "查看求助详情",
+            Action::NeedTriaged => "评估求助优先级",
+            Action::NeedAssigned => "分派求助",
+            Action::NeedReferred => "转介求助",
+            Action::NeedUpdated => "更新求助",
+            Action::NeedResolved => "解决求助",
+            Action::NeedClosed => "结束求助",
+            Action::NeedCancelled => "取消求助",
+            Action::NeedReopened => "重新打开求助",
+            Action::NeedMerged => "合并重复求助",
+            Action::NeedEscalated => "求助超时升级",
         }
     }
 
@@ -147,6 +191,17 @@ impl Action {
             Action::UserUnlocked => "Login lock lifted",
             Action::SecondFactorEnrolled => "Second factor enrolled",
             Action::NeedCreated => "Need received",
+            Action::NeedViewed => "Need viewed",
+            Action::NeedTriaged => "Need priority reviewed",
+            Action::NeedAssigned => "Need assigned",
+            Action::NeedReferred => "Need referred",
+            Action::NeedUpdated => "Need updated",
+            Action::NeedResolved => "Need resolved",
+            Action::NeedClosed => "Need closed",
+            Action::NeedCancelled => "Need cancelled",
+            Action::NeedReopened => "Need reopened",
+            Action::NeedMerged => "Need merged as duplicate",
+            Action::NeedEscalated => "Need escalated",
         }
     }
 }

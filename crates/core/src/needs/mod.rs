@@ -2,14 +2,18 @@
 //! system, their categories and priorities, the state machine, SLA clocks and tracking codes.
 //! The rules are pure; `intake` parses a resident's form, `service` stores and tracks needs.
 
+pub mod escalation;
 pub mod intake;
+pub mod queue;
 pub mod record;
 pub mod red_flags;
 pub mod service;
 pub mod sla;
 pub mod state;
+pub mod timeline;
 pub mod tracking;
 pub mod triage;
+pub mod work;
 
 use serde::{Deserialize, Serialize};
 

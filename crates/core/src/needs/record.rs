@@ -10,7 +10,7 @@ use super::tracking::TrackingCode;
 use super::triage::{Reason, SafetyAdvice};
 use super::{Category, Priority};
 use crate::crypto::EncryptedColumn;
-use crate::ids::NeedId;
+use crate::ids::{NeedId, UserId};
 use crate::regions::RegionCode;
 
 const fn sealed(column: &'static str) -> EncryptedColumn {
@@ -66,9 +66,64 @@ pub struct Need {
     pub basis: String,
     pub notice_version: String,
     pub sealed: SealedFields,
+    /// Who raised it.
+    pub source: Source,
+    /// The worker it is given to.
+    pub assignee: Option<UserId>,
+    /// The first response by staff (stops the first-response clock).
+    pub acknowledged_at: Option<OffsetDateTime>,
+    /// A person has reviewed the priority the rules gave.
+    pub reviewed: bool,
+    /// The need this one was merged into.
+    pub duplicate_of: Option<NeedId>,
+    /// When the SLA clocks must next be looked at (`None`: no further escalation can come).
+    pub sla_next_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub version: i64,
+}
+
+/// Who raised a need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The resident, on the public page or the API.
+    Resident,
+    /// A hotline operator or other staff member, for a caller.
+    Staff,
+    /// wushe itself (a failed welfare check, a survey finding).
+    System,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Resident => "resident",
+            Source::Staff => "staff",
+            Source::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        [Source::Resident, Source::Staff, Source::System]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Source::Resident => "居民自助提交",
+            Source::Staff => "工作人员代录",
+            Source::System => "系统生成",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Source::Resident => "Sent by the resident",
+            Source::Staff => "Entered by staff",
+            Source::System => "Raised by wushe",
+        }
+    }
 }
 
 /// An idempotency key claimed together with a new need.

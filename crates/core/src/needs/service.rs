@@ -1,5 +1,6 @@
-//! Use-cases of the public intake: submit a need (no account; sealed personal fields; one
-//! need per idempotency key) and follow it on the tracking page (code + secret link).
+//! Use-cases of the intake and the resident's side: submit a need (no account, or a staff
+//! member for a caller; sealed personal fields; one need per idempotency key), follow it on
+//! the tracking page (code + secret link), add information or cancel from there.
 //!
 //! The tracking link's secret is 32 bytes of HMAC-SHA256 under the server's keyed-hash key
 //! over the need id: as unguessable as random bytes to anyone without the key file, yet a
@@ -10,17 +11,19 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::intake::IntakeForm;
-use super::record::{self, IdempotencyClaim, Inserted, Need, SealedFields};
-use super::state::State;
+use super::record::{self, IdempotencyClaim, Inserted, Need, SealedFields, Source};
+use super::state::{self, State};
+use super::timeline::{EventData, EventKind, NOTE, NeedEvent};
 use super::tracking::TrackingCode;
-use super::triage::{Reason, SafetyAdvice, triage};
+use super::triage::{Reason, SafetyAdvice, TriageInput, triage};
+use super::work::{Desk, Draft, next_sla_check, text};
 use super::{Category, Priority};
+use crate::actor::{Actor, Permission};
 use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::crypto::{Cipher, Lookup};
 use crate::error::{Error, Result};
-use crate::ids::NeedId;
+use crate::ids::{NeedEventId, NeedId};
 use crate::regions::Level;
-use crate::store::Store;
 
 /// What the resident is told after submitting, and nothing more (a replay gets the same).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,14 +38,34 @@ pub struct Receipt {
     pub created: bool,
 }
 
-/// What the tracking page shows.
+/// What the tracking page shows: nothing about anyone else, no staff names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracked {
     pub code: TrackingCode,
     pub category: Category,
     pub state: State,
     pub priority: Priority,
+    pub advice: SafetyAdvice,
     pub created_at: OffsetDateTime,
+    pub timeline: Vec<PublicEvent>,
+}
+
+/// A timeline entry as the resident sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicEvent {
+    pub at: OffsetDateTime,
+    pub kind: EventKind,
+    /// The resident's own words or a message to them; never internal notes.
+    pub text: Option<String>,
+}
+
+/// One submission: the form, its idempotency claim, randomness for the tracking code, and
+/// the staff member entering it for a caller (`None`: the resident themself).
+pub struct Submission<'a> {
+    pub form: &'a IntakeForm,
+    pub claim: &'a IdempotencyClaim,
+    pub code_random: [u8; 8],
+    pub by: Option<&'a Actor>,
 }
 
 const LINK_DOMAIN: &str = "need_link";
@@ -78,18 +101,12 @@ fn unknown_community() -> Error {
     )
 }
 
-/// Submit a need. `code_random` comes from the edge; `claim` makes the request idempotent:
-/// a replay with the same body returns the first answer, a different body is refused (422),
-/// and neither stores anything.
-pub async fn submit(
-    store: &dyn Store,
-    cipher: &Cipher,
-    form: &IntakeForm,
-    claim: &IdempotencyClaim,
-    code_random: [u8; 8],
-    now: OffsetDateTime,
-) -> Result<Receipt> {
-    let input = form.parse()?;
+/// Submit a need. `claim` makes the request idempotent: a replay with the same body returns
+/// the first answer, a different body is refused (422), and neither stores anything. A staff
+/// member entering it needs `EnterNeeds` over the community.
+pub async fn submit(desk: Desk<'_>, sub: Submission<'_>, now: OffsetDateTime) -> Result<Receipt> {
+    let (store, cipher) = (desk.store, desk.cipher);
+    let input = sub.form.parse()?;
     let place = store
         .region(&input.community)
         .await?
@@ -97,14 +114,17 @@ pub async fn submit(
     if place.level != Level::Community {
         return Err(unknown_community());
     }
+    if let Some(actor) = sub.by {
+        actor.require_at(Permission::EnterNeeds, Permission::ViewNeeds, &place.code)?;
+    }
     let t = triage(&input.triage_input());
     let id = NeedId::new();
     let secret = link_secret(cipher, id)?;
     let subject = serde_json::to_string(&input.subject).map_err(Error::internal)?;
     let seal = |col: &crate::crypto::EncryptedColumn, v: &str| cipher.seal_str(col.field(id.0), v);
-    let need = Need {
+    let mut need = Need {
         id,
-        code: TrackingCode::from_random(code_random),
+        code: TrackingCode::from_random(sub.code_random),
         link_hash: sha256_hex(secret.as_bytes()),
         category: input.category,
         priority: t.priority,
@@ -126,15 +146,46 @@ pub async fn submit(
                 .blind_index(Lookup::Phone, &input.mobile)
                 .ok_or_else(|| Error::internal("mobile does not index"))?,
         },
+        source: if sub.by.is_some() {
+            Source::Staff
+        } else {
+            Source::Resident
+        },
+        assignee: None,
+        acknowledged_at: None,
+        reviewed: false,
+        duplicate_of: None,
+        sla_next_at: None,
         created_at: now,
         updated_at: now,
         version: 1,
     };
+    need.sla_next_at = next_sla_check(desk.sla, &need);
+    let created = NeedEvent {
+        id: NeedEventId::new(),
+        need: id,
+        at: now,
+        kind: EventKind::Created,
+        actor: sub.by.map(|a| a.user_id),
+        data: EventData {
+            state: Some(State::New),
+            priority: Some(need.priority),
+            ..EventData::default()
+        },
+        note: None,
+    };
     // A resident has no account: the event names the community and the need, no person.
-    let audit = AuditEvent::new(Action::NeedCreated, now)
+    let mut audit = AuditEvent::new(Action::NeedCreated, now);
+    if let Some(actor) = sub.by {
+        audit = audit.by(actor);
+    }
+    let audit = audit
         .region(&need.region)
         .record(RecordKind::Need, [need.id]);
-    match store.insert_need(&need, claim, &audit).await? {
+    match store
+        .insert_need(&need, &created, sub.claim, &audit)
+        .await?
+    {
         Inserted::New => Ok(Receipt {
             code: need.code,
             secret,
@@ -170,21 +221,144 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The tracking page's view. An unknown code, a missing or wrong secret are all `NotFound`.
-pub async fn track(store: &dyn Store, code: &str, secret: Option<&str>) -> Result<Tracked> {
+/// The need behind a tracking link. An unknown code, a missing or wrong secret are all
+/// `NotFound`.
+async fn linked(desk: Desk<'_>, code: &str, secret: Option<&str>) -> Result<Need> {
     let code = TrackingCode::parse(code).map_err(|_| Error::NotFound)?;
-    let need = store.need_by_code(&code).await?.ok_or(Error::NotFound)?;
+    let need = desk
+        .store
+        .need_by_code(&code)
+        .await?
+        .ok_or(Error::NotFound)?;
     let given = sha256_hex(secret.unwrap_or_default().as_bytes());
     if secret.is_none_or(str::is_empty) || !same(&given, &need.link_hash) {
         return Err(Error::NotFound);
+    }
+    Ok(need)
+}
+
+/// The tracking page's view.
+pub async fn track(desk: Desk<'_>, code: &str, secret: Option<&str>) -> Result<Tracked> {
+    let need = linked(desk, code, secret).await?;
+    let mut timeline = Vec::new();
+    for e in desk.store.need_events(need.id).await? {
+        if !e.kind.public() {
+            continue;
+        }
+        let text = match (&e.note, e.kind.note_is_public()) {
+            (Some(sealed), true) => Some(desk.cipher.open_str(NOTE.field(e.id.0), sealed)?),
+            _ => None,
+        };
+        timeline.push(PublicEvent {
+            at: e.at,
+            kind: e.kind,
+            text,
+        });
     }
     Ok(Tracked {
         code: need.code,
         category: need.category,
         state: need.state,
         priority: need.priority,
+        advice: need.advice,
         created_at: need.created_at,
+        timeline,
     })
+}
+
+/// The need id behind a tracking link (for live updates), or `NotFound`.
+pub async fn tracked_id(desk: Desk<'_>, code: &str, secret: Option<&str>) -> Result<NeedId> {
+    Ok(linked(desk, code, secret).await?.id)
+}
+
+/// The resident adds information. Red flags in it raise the priority at once (with the
+/// reason, for staff) and the safety advice returned is shown to the resident.
+pub async fn add_info(
+    desk: Desk<'_>,
+    code: &str,
+    secret: Option<&str>,
+    words: &str,
+    now: OffsetDateTime,
+) -> Result<SafetyAdvice> {
+    let words = text(
+        "info",
+        words,
+        1,
+        1000,
+        "请填写要补充的情况",
+        "Write what you want to add",
+    )?;
+    for _ in 0..3 {
+        let need = linked(desk, code, secret).await?;
+        if !need.state.is_open() {
+            return Err(Error::Conflict(
+                "这条求助已结束；如仍需帮助，请重新提交 / This request has ended; send a new one if you still need help".into(),
+            ));
+        }
+        let t = triage(&TriageInput {
+            category: Some(need.category),
+            description: words.clone(),
+            ..TriageInput::default()
+        });
+        let mut d = Draft::new(desk.cipher, &need, None, now);
+        d.event(EventKind::ResidentInfo, EventData::default(), Some(&words))?;
+        if t.priority < need.priority {
+            let n = d.need();
+            n.priority = t.priority;
+            n.reasons.extend(t.reasons.iter().skip(1).cloned());
+            n.advice.call_120 |= t.advice.call_120;
+            n.advice.call_110 |= t.advice.call_110;
+            n.advice.crisis_hotline |= t.advice.crisis_hotline;
+            let data = EventData {
+                priority: Some(t.priority),
+                ..EventData::default()
+            };
+            d.event(EventKind::PriorityRaised, data, None)?;
+        }
+        let change = d.finish(desk.sla);
+        let audit = AuditEvent::new(Action::NeedUpdated, now)
+            .region(&need.region)
+            .record(RecordKind::Need, [need.id]);
+        match desk.store.apply_need_change(&change, &audit).await {
+            Ok(()) => return Ok(t.advice),
+            Err(Error::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Conflict(
+        "请稍后再试 / Please try again in a moment".into(),
+    ))
+}
+
+/// The resident cancels their need (while it is open).
+pub async fn cancel_by_resident(
+    desk: Desk<'_>,
+    code: &str,
+    secret: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<()> {
+    for _ in 0..3 {
+        let need = linked(desk, code, secret).await?;
+        let mut d = Draft::new(desk.cipher, &need, None, now);
+        d.transition(state::Action::Cancel)?;
+        d.event(
+            EventKind::Cancelled,
+            EventData::default(),
+            Some("求助人自行取消 / Cancelled by the resident"),
+        )?;
+        let change = d.finish(desk.sla);
+        let audit = AuditEvent::new(Action::NeedCancelled, now)
+            .region(&need.region)
+            .record(RecordKind::Need, [need.id]);
+        match desk.store.apply_need_change(&change, &audit).await {
+            Ok(()) => return Ok(()),
+            Err(Error::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Conflict(
+        "请稍后再试 / Please try again in a moment".into(),
+    ))
 }
 
 #[cfg(test)]

@@ -212,11 +212,13 @@ pub async fn submit(
         body_hash: sha256_hex(&body),
     };
     let r = service::submit(
-        s.store.as_ref(),
-        &s.cipher,
-        &form,
-        &claim,
-        code_random()?,
+        s.desk(),
+        service::Submission {
+            form: &form,
+            claim: &claim,
+            code_random: code_random()?,
+            by: None,
+        },
         s.clock.now(),
     )
     .await?;

@@ -203,11 +203,13 @@ pub async fn submit(
     };
     let now = s.clock.now();
     let result = service::submit(
-        s.store.as_ref(),
-        &s.cipher,
-        &intake,
-        &claim,
-        code_random()?,
+        s.desk(),
+        service::Submission {
+            form: &intake,
+            claim: &claim,
+            code_random: code_random()?,
+            by: None,
+        },
         now,
     )
     .await;
@@ -253,7 +255,7 @@ pub async fn track(
     Path(tracking): Path<String>,
     Query(q): Query<TrackQuery>,
 ) -> Result<Response, HttpError> {
-    let t = service::track(s.store.as_ref(), &tracking, q.k.as_deref()).await?;
+    let t = service::track(s.desk(), &tracking, q.k.as_deref()).await?;
     let lang = page.lang;
     let p = TrackPage {
         code: t.code.display(),
