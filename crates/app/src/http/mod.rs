@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod error;
 pub mod form;
 pub mod intake_limit;
+pub mod live;
 pub mod login_defence;
 pub mod metrics;
 pub mod needs;

@@ -1,8 +1,14 @@
-//! The green channel's public side: residents raise a need without an account (`/help`,
-//! `POST /api/v1/needs`) and follow it on the tracking page (`/t/{tracking}?k=…`).
+//! The green channel. Public side: residents raise a need without an account (`/help`,
+//! `POST /api/v1/needs`) and follow it on the tracking page (`/t/{tracking}?k=…`). Staff
+//! side: the live queue (`/needs`), one need with its actions (`/needs/{id}`), entering a
+//! need for a caller (`/needs/new`) and notifications.
 
 mod api;
+mod case;
+mod enter;
 mod html;
+mod notices;
+mod queue;
 mod view;
 
 use axum::routing::{get, post};
@@ -16,4 +22,10 @@ pub fn router() -> Routes {
         .route("/help", get(html::form).post(html::submit))
         .route("/t/{tracking}", get(html::track))
         .route("/api/v1/needs", post(api::submit))
+        .route("/needs", get(queue::index))
+        .route("/needs/live", get(queue::live))
+        .route("/needs/new", get(enter::form).post(enter::submit))
+        .route("/needs/{id}", get(case::show))
+        .route("/needs/{id}/act", post(case::act))
+        .route("/notifications", get(notices::index))
 }
