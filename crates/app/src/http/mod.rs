@@ -51,6 +51,7 @@ pub fn routes() -> routes::Routes {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(css))
+        .route("/static/help.js", get(help_js))
 }
 
 /// The application: every route behind the middleware every request passes.
@@ -82,6 +83,16 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+}
+
+async fn help_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/help.js"),
     )
 }
 

@@ -3,6 +3,7 @@
 //! side: the live queue (`/needs`), one need with its actions (`/needs/{id}`), entering a
 //! need for a caller (`/needs/new`) and notifications.
 
+mod advice;
 mod api;
 mod case;
 mod enter;
@@ -20,6 +21,7 @@ pub use api::{__path_submit, NeedReceiptDto, NeedRequestDto, submit};
 pub fn router() -> Routes {
     Routes::new()
         .route("/help", get(html::form).post(html::submit))
+        .route("/help/advice", post(advice::advice))
         .route("/t/{tracking}", get(html::track))
         .route("/api/v1/needs", post(api::submit))
         .route("/needs", get(queue::index))
