@@ -16,7 +16,7 @@ use wushe_core::needs::Priority;
 use wushe_core::needs::queue::current_deadline;
 use wushe_core::needs::record::Need;
 use wushe_core::needs::state::State as NeedState;
-use wushe_core::needs::timeline::{ReferralState, TaskKind};
+use wushe_core::needs::timeline::{EventKind, ReferralState, TaskKind};
 use wushe_core::needs::work::{self, Access, Command, Personal};
 use wushe_core::orgs::OrgFilter;
 use wushe_core::reveal::{mask_name, mask_phone};
@@ -210,7 +210,7 @@ struct CasePage {
 
 async fn user_name(store: &dyn Store, id: Option<UserId>, lang: Lang) -> Result<String, HttpError> {
     Ok(match id {
-        None => lang.pick("系统/求助人", "wushe / resident").to_string(),
+        None => lang.pick("系统", "wushe").to_string(),
         Some(u) => store
             .user(u)
             .await?
@@ -326,7 +326,12 @@ async fn case_page(
         events.push(EventView {
             at: shanghai_time(e.at, lang),
             what: lang.pick(e.kind.zh(), e.kind.en()),
-            who: user_name(store, e.actor, lang).await?,
+            who: match (e.actor, e.kind) {
+                (None, EventKind::Created | EventKind::ResidentInfo | EventKind::Cancelled) => {
+                    lang.pick("求助人", "the resident").to_string()
+                }
+                (actor, _) => user_name(store, actor, lang).await?,
+            },
             detail: detail.join(" · "),
             note: if full || e.kind.note_is_public() {
                 work::event_note(&s.cipher, &e)?
