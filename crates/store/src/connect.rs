@@ -68,6 +68,11 @@ impl SqlStore {
             live: Live::default(),
         };
         store.migrate().await?;
+        if let Db::Pg(pool) = &store.db {
+            crate::live::relay_postgres(pool, store.live.clone())
+                .await
+                .map_err(|e| format!("cannot listen for need signals on PostgreSQL: {e}"))?;
+        }
         Ok(store)
     }
 

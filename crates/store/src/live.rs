@@ -34,3 +34,65 @@ impl Live {
         self.0.subscribe()
     }
 }
+
+/// The PostgreSQL channel that carries need signals between nodes.
+const CHANNEL: &str = "wushe_needs";
+
+/// Announce a changed need inside the open transaction. On PostgreSQL the announcement is a
+/// `NOTIFY`, delivered to every node (this one included) only if the transaction commits;
+/// `true` then means "already on its way". On SQLite (one node) it is `false`: the caller
+/// sends to this process after the commit.
+pub(crate) trait Announce {
+    async fn announce(&mut self, signal: &NeedSignal) -> Result<bool, sqlx::Error>;
+}
+
+impl Announce for sqlx::Transaction<'_, sqlx::Sqlite> {
+    async fn announce(&mut self, _: &NeedSignal) -> Result<bool, sqlx::Error> {
+        Ok(false)
+    }
+}
+
+impl Announce for sqlx::Transaction<'_, sqlx::Postgres> {
+    async fn announce(&mut self, signal: &NeedSignal) -> Result<bool, sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{} {}", signal.id, signal.region.as_str()))
+            .execute(&mut **self)
+            .await?;
+        Ok(true)
+    }
+}
+
+/// Start relaying every node's announcements to this process's subscribers, until the pool
+/// closes. Returns once the listener is subscribed, so no change committed after `open` is
+/// missed. The listener reconnects by itself; signals sent while it was away are missed, and
+/// the pages catch up on their next event (or a reload).
+pub(crate) async fn relay_postgres(pool: &sqlx::PgPool, live: Live) -> Result<(), sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    tokio::spawn(async move {
+        loop {
+            match listener.recv().await {
+                Ok(n) => {
+                    if let Some(signal) = parse(n.payload()) {
+                        live.send(signal);
+                    }
+                }
+                Err(sqlx::Error::PoolClosed) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "need signal listener interrupted; reconnecting");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+fn parse(payload: &str) -> Option<NeedSignal> {
+    let (id, region) = payload.split_once(' ')?;
+    Some(NeedSignal {
+        id: id.parse().ok()?,
+        region: RegionCode(region.to_string()),
+    })
+}

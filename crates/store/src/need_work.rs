@@ -19,7 +19,7 @@ use wushe_core::store::NeedWorkStore;
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::live::NeedSignal;
+use crate::live::{Announce, NeedSignal};
 use crate::needs::{COLS, NeedRow};
 use crate::{SqlStore, at, db_err, ms, on_pool};
 
@@ -166,14 +166,14 @@ impl NeedWorkStore for SqlStore {
                     .execute(&mut *tx).await.map_err(db_err)?;
             }
             append_entry!(tx, head, audit);
+            let signal = NeedSignal { id: n.id, region: n.region.clone() };
+            let announced = tx.announce(&signal).await.map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
+            if !announced {
+                self.live.send(signal);
+            }
             Ok::<(), Error>(())
-        })?;
-        self.live.send(NeedSignal {
-            id: n.id,
-            region: n.region.clone(),
-        });
-        Ok(())
+        })
     }
 
     async fn need_events(&self, id: NeedId) -> Result<Vec<NeedEvent>> {

@@ -23,7 +23,7 @@ use wushe_core::store::NeedStore;
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::live::NeedSignal;
+use crate::live::{Announce, NeedSignal};
 use crate::need_work::insert_event;
 use crate::{SqlStore, at, db_err, ms, on_pool};
 
@@ -161,8 +161,12 @@ impl NeedStore for SqlStore {
                 .execute(&mut *tx).await.map_err(db_err)?;
             insert_event!(tx, created);
             append_entry!(tx, head, audit);
+            let signal = NeedSignal { id: n.id, region: n.region.clone() };
+            let announced = tx.announce(&signal).await.map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
-            self.live.send(NeedSignal { id: n.id, region: n.region.clone() });
+            if !announced {
+                self.live.send(signal);
+            }
             Ok(Inserted::New)
         })
     }

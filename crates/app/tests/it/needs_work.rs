@@ -894,3 +894,52 @@ async fn civil_affairs_oversee_the_queue_without_the_residents_details() {
     let res = act(&mut ca, &app, id, &[("action", "assign"), ("to", "me")]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn on_postgresql_a_need_sent_to_one_node_shows_live_on_another_and_escalates_once() {
+    if postgres_url().is_none() {
+        eprintln!(
+            "NOTICE: two nodes share a database only on PostgreSQL; set WUSHE_TEST_POSTGRES_URL"
+        );
+        return;
+    }
+    let a = TestApp::spawn().await;
+    let url = a.state.config.database_url.clone();
+    let key = a.state.config.secret_key_file.clone();
+    let b = TestApp::spawn_with(move |c| {
+        c.database_url = url;
+        c.secret_key_file = key;
+    })
+    .await;
+    let mut on_b = b.login_as(Role::SocialWorker, QIAOYI).await;
+    let live = on_b.get("/needs/live").await;
+    assert_eq!(live.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    let (id, _) = submit(&a, "emergency_medical", "我母亲在家胸痛，呼吸困难", QIAOYI).await;
+    assert_eq!(
+        events_within(live, Duration::from_secs(2)).await,
+        1,
+        "node B heard of it"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        text(on_b.get("/needs").await)
+            .await
+            .contains(&id.to_string())
+    );
+    // Both nodes run their sweep when the first response is missed: the supervisor hears once.
+    let (_, supervisor) = a.create_user(Role::Supervisor, QIAOYI).await;
+    for app in [&a, &b] {
+        app.clock.advance(time::Duration::minutes(16));
+    }
+    let (ra, rb) = tokio::join!(
+        wushe_core::needs::escalation::escalate(a.state.desk(), id, a.clock.now()),
+        wushe_core::needs::escalation::escalate(b.state.desk(), id, b.clock.now()),
+    );
+    let levels = [ra.expect("a"), rb.expect("b")].concat();
+    assert_eq!(levels, vec![1], "level 1 happened once, on one node");
+    assert_eq!(
+        notified(&a, supervisor).await,
+        vec![("escalated".to_string(), Some(1))]
+    );
+}
