@@ -3,7 +3,7 @@
 //! be there (a replay of its key answers with the same tracking code), no key made two needs,
 //! the database and the audit chain check out, and the server is healthy within 5 s of each
 //! start. On SQLite always; on PostgreSQL too when WUSHE_TEST_POSTGRES_URL is set.
-//! `WUSHE_CRASH_CYCLES` runs more cycles than the 5 of CI.
+//! 20 cycles by default (QUALITY.md); `WUSHE_CRASH_CYCLES=200` for the extended run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,7 +99,7 @@ async fn crash_cycles(t: Target) {
     let cycles: usize = std::env::var("WUSHE_CRASH_CYCLES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(20);
     let dir = temp_dir();
     let prepare = command(&t, &dir, 0)
         .args(["regions", "import"])
@@ -264,5 +264,87 @@ async fn sigkill_under_intake_load_loses_no_answered_need_and_duplicates_none_on
     .execute(&pool)
     .await
     .expect("drop");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A client that has fetched the login page (so it holds the CSRF cookie) and can post.
+async fn login_client(port: u16) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = http
+        .get(format!("http://127.0.0.1:{port}/login"))
+        .send()
+        .await
+        .expect("login page");
+    let csrf = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("wushe_csrf="))
+        .map(|c| c.split(';').next().unwrap_or("").to_string())
+        .expect("csrf cookie");
+    (http, csrf)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_lets_every_request_in_flight_finish_and_exits_cleanly() {
+    let dir = temp_dir();
+    let t = Target {
+        name: "SQLite",
+        url: format!("sqlite://{}", dir.join("term.db").display()),
+        key_file: None,
+    };
+    let port = free_port();
+    let (mut child, _) = start(&t, &dir, port).await;
+    // Logins are slow on purpose (Argon2, two at a time): eight of them are still being
+    // worked on when SIGTERM arrives.
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        clients.push(login_client(port).await);
+    }
+    let mut in_flight = Vec::new();
+    for (i, (http, csrf)) in clients.into_iter().enumerate() {
+        in_flight.push(tokio::spawn(async move {
+            let form = [
+                ("_csrf", csrf.as_str()),
+                ("username", &format!("nobody-{i}")),
+                ("password", "not-the-password-2026"),
+            ];
+            http.post(format!("http://127.0.0.1:{port}/login"))
+                .form(&form)
+                .send()
+                .await
+                .map(|r| r.status())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let pid = child.0.id().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    assert!(term.expect("kill").success());
+    for r in in_flight {
+        let status = r
+            .await
+            .expect("task")
+            .expect("an answer, not a cut connection");
+        assert!(status.as_u16() < 500, "{status}");
+    }
+    let began = Instant::now();
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "wushe did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit status {status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
