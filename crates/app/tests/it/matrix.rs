@@ -202,6 +202,13 @@ fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
         ("q", "CANARY"),
         ("back", "/"),
         ("next", "/"),
+        // The resident's forms on a tracking page, with a guessed link secret.
+        ("info", "越界补充"),
+        ("confirm", "yes"),
+        (
+            "k",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        ),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))
