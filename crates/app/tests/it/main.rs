@@ -19,4 +19,5 @@ mod serverlog;
 mod shell;
 mod tokens;
 mod totp;
+mod track;
 mod users;
