@@ -14,8 +14,8 @@
     function say(key) {
       var t = status && status.getAttribute(key);
       if (!t) return;
-      if (key === 'data-updated') t += ' ' + new Date().toTimeString().slice(0, 5);
-      status.textContent = t;
+      status.textContent = '';
+      setTimeout(function () { status.textContent = t; }, 50); // heard again if repeated
       status.className = status.className.replace(/ ?live-(on|off)/g, '') +
         (key === 'data-off' ? ' live-off' : ' live-on');
     }

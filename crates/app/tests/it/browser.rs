@@ -291,3 +291,105 @@ async fn a_resident_asks_for_help_on_a_phone_and_is_told_to_call_120() {
     screenshot(&b, "help-done-phone").await;
     b.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_residents_open_tracking_page_changes_without_reload_when_staff_act() {
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let link = crate::track::submit(&app, "browser-track-1", "medication", "降压药只剩一天").await;
+    let (code, _) = crate::track::parts(&link);
+    let c = &b.client;
+    c.goto(&format!("{}{link}", app.url)).await.expect("open");
+    // A marker only this page load has, and a half-typed note outside the live region.
+    c.execute("window.liveMarker = 'same page';", vec![])
+        .await
+        .expect("marker");
+    c.find(Locator::Id("info"))
+        .await
+        .expect("info")
+        .send_keys("正在打字")
+        .await
+        .expect("type");
+    let status = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(".live-status"))
+                .await
+                .expect("status")
+                .text()
+                .await
+                .expect("text")
+        }
+    };
+    let started = Instant::now();
+    while !status(c).await.contains("实时") && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(status(c).await.contains("实时"), "the live indicator");
+    crate::track::staff_does(
+        &app,
+        &code,
+        wushe_core::needs::work::Command::Message {
+            text: "药今天下午送到".into(),
+        },
+    )
+    .await;
+    let started = Instant::now();
+    let region = || async {
+        c.find(Locator::Id("track-live"))
+            .await
+            .expect("live region")
+            .text()
+            .await
+            .expect("text")
+    };
+    while !region().await.contains("药今天下午送到") && started.elapsed() < Duration::from_secs(5)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        region().await.contains("药今天下午送到"),
+        "the message appeared in place"
+    );
+    let marker = c
+        .execute("return window.liveMarker || null;", vec![])
+        .await
+        .expect("marker");
+    assert_eq!(marker, json!("same page"), "the page was not reloaded");
+    let typed = c
+        .execute("return document.getElementById('info').value;", vec![])
+        .await
+        .expect("typed");
+    assert_eq!(typed, json!("正在打字"), "the half-typed note is kept");
+    let started = Instant::now();
+    while !status(c).await.contains("有新进展") && started.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        status(c).await.contains("有新进展"),
+        "the update is announced"
+    );
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the tracking page scrolls sideways"
+    );
+    screenshot(&b, "track-phone").await;
+    let urgent = crate::track::submit(&app, "browser-track-2", "psych", "我不想活了").await;
+    c.goto(&format!("{}{urgent}", app.url)).await.expect("open");
+    let line = c
+        .find(Locator::Css(".urgent"))
+        .await
+        .expect("the crisis hotline")
+        .text()
+        .await
+        .expect("text");
+    assert!(line.contains("12356"), "{line}");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the urgent page scrolls sideways"
+    );
+    screenshot(&b, "track-urgent-phone").await;
+    b.client.clone().close().await.expect("close");
+}
