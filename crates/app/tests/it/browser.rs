@@ -376,6 +376,31 @@ async fn a_residents_open_tracking_page_changes_without_reload_when_staff_act() 
         "the tracking page scrolls sideways"
     );
     screenshot(&b, "track-phone").await;
+    // One tap on "取消求助" cancels nothing: the box must be ticked first.
+    c.find(Locator::Css(".cancel-box summary"))
+        .await
+        .expect("cancel box")
+        .click()
+        .await
+        .expect("open");
+    let button = c
+        .find(Locator::Css(".cancel-box button"))
+        .await
+        .expect("cancel button");
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![json!(button)],
+    )
+    .await
+    .expect("scroll");
+    button.click().await.expect("click");
+    c.wait()
+        .for_element(Locator::Id("confirm-err"))
+        .await
+        .expect("asked to tick the box");
+    let state = crate::track::need(&app, &code).await.state;
+    assert_eq!(state.as_str(), "new", "one tap cancelled");
+    screenshot(&b, "track-cancel-phone").await;
     let urgent = crate::track::submit(&app, "browser-track-2", "psych", "我不想活了").await;
     c.goto(&format!("{}{urgent}", app.url)).await.expect("open");
     let line = c

@@ -153,7 +153,10 @@ async fn added_words_with_a_red_flag_raise_the_priority_and_the_page_says_call_1
         .post_form(&path, &[("k", &k), ("info", "老人突然胸痛，呼吸困难")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers()["location"], link.as_str());
+    assert_eq!(
+        res.headers()["location"],
+        format!("{link}#timeline-h").as_str()
+    );
     let after = need(&app, &code).await;
     assert_eq!(before.version, after.version - 1, "one change");
     assert_eq!(after.priority.as_str(), "P1");
@@ -183,7 +186,7 @@ async fn cancelling_needs_the_confirmation_box_and_an_open_need() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let again = text(res).await;
     assert!(again.contains("请先勾选“确认取消”"), "says what to do");
-    assert!(again.contains("<details class=\"cancel-box\" open>"));
+    assert!(again.contains("<details id=\"cancel-box\" class=\"cancel-box\" open>"));
     assert_eq!(
         need(&app, &code).await.state.as_str(),
         "new",
@@ -276,6 +279,7 @@ async fn the_live_stream_says_changed_after_a_change_of_this_need_only() {
             .expect("type")
             .starts_with("text/event-stream")
     );
+    assert_eq!(res.headers()["x-accel-buffering"], "no");
     let hello = read_until(&mut res, "retry:", Duration::from_secs(5)).await;
     assert!(hello.contains("retry: 1000"), "{hello}");
     // Someone else's need changes: nothing for this page.

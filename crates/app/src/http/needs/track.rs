@@ -12,10 +12,9 @@ use std::time::Duration;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderName, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use wushe_core::needs::service::{self, PublicEvent};
@@ -169,10 +168,12 @@ pub async fn track(
     .await
 }
 
-/// Back to the page after a change (303), the code as parsed (never raw input).
+/// Back to the page's timeline after a change (303), the code as parsed (never raw input).
+/// The forms' actions end in the fragment of their own place on the page, so a page shown
+/// with an error opens where the message is.
 fn back(tracking: &str, k: &str) -> Result<Response, HttpError> {
     let code = TrackingCode::parse(tracking).map_err(|_| Error::NotFound)?;
-    Ok(see_other(&format!("/t/{}?k={k}", code.as_str())))
+    Ok(see_other(&format!("/t/{}?k={k}#timeline-h", code.as_str())))
 }
 
 #[derive(Deserialize, Default)]
@@ -295,7 +296,7 @@ pub async fn live(
     State(s): State<AppState>,
     Path(tracking): Path<String>,
     Query(q): Query<TrackQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
+) -> Result<impl IntoResponse, HttpError> {
     // Subscribe first: a change between the check and the subscription is not missed.
     let rx = s.live.subscribe();
     let id = service::tracked_id(s.desk(), &tracking, q.k.as_deref()).await?;
@@ -303,7 +304,7 @@ pub async fn live(
     let hello = Event::default()
         .retry(Duration::from_secs(1))
         .comment("live");
-    let first = futures_util::stream::once(async move { Ok(hello) });
+    let first = futures_util::stream::once(async move { Ok::<_, Infallible>(hello) });
     let changes = futures_util::stream::unfold(rx, move |mut rx| async move {
         loop {
             let next = tokio::time::timeout_at(until, rx.recv()).await.ok()?;
@@ -317,5 +318,10 @@ pub async fn live(
         }
     });
     use futures_util::StreamExt;
-    Ok(Sse::new(first.chain(changes)).keep_alive(KeepAlive::default()))
+    let stream: Sse<_> = Sse::new(first.chain(changes)).keep_alive(KeepAlive::default());
+    // A buffering proxy in front (nginx) would hold the events back.
+    Ok((
+        [(HeaderName::from_static("x-accel-buffering"), "no")],
+        stream,
+    ))
 }
