@@ -139,6 +139,7 @@ pub async fn demo(config: Config, seed: u64) -> Result<(), BoxError> {
     let accounts = demo::seed(&store, seed).await?;
     store.close().await;
     let app = App::build(config).await?;
+    crate::demo_needs::seed(app.state(), seed, SystemClock.now()).await?;
     println!(
         "\nwushe demo (演示) is serving at http://{}/",
         app.local_addr()

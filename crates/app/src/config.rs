@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use wushe_core::needs::sla::SlaPolicy;
 use wushe_core::users::rules::PasswordRules;
 use wushe_store::{Backend, backend_of};
 
@@ -44,6 +45,8 @@ pub struct Config {
     /// MLPS (等保三级) mode: character-class password rules, 90-day rotation and a second
     /// factor for every staff account.
     pub mlps_mode: bool,
+    /// The green channel's SLA intervals per priority (P1…P4).
+    pub sla: SlaPolicy,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +66,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("key_file", &self.secret_key_file)
             .field("mlps_mode", &self.mlps_mode)
+            .field("sla", &self.sla)
             .finish()
     }
 }
@@ -97,6 +101,10 @@ pub struct Overrides {
     pub trusted_proxies: Option<Vec<String>>,
     pub secret_key_file: Option<PathBuf>,
     pub mlps_mode: Option<bool>,
+    /// First-response minutes for P1, P2, P3, P4 (wushe.toml only).
+    pub sla_first_response_minutes: Option<[i64; 4]>,
+    /// Resolution minutes for P1, P2, P3, P4 (wushe.toml only).
+    pub sla_resolution_minutes: Option<[i64; 4]>,
 }
 
 impl Overrides {
@@ -118,6 +126,10 @@ impl Overrides {
             trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
             secret_key_file: over.secret_key_file.or(self.secret_key_file),
             mlps_mode: over.mlps_mode.or(self.mlps_mode),
+            sla_first_response_minutes: over
+                .sla_first_response_minutes
+                .or(self.sla_first_response_minutes),
+            sla_resolution_minutes: over.sla_resolution_minutes.or(self.sla_resolution_minutes),
         }
     }
 }
@@ -161,6 +173,7 @@ impl Config {
             return Err(ConfigError(POSTGRES_NEEDS_A_KEY.into()));
         }
         let trusted_proxies = parse_proxies(o.trusted_proxies.unwrap_or_default())?;
+        let sla = sla_policy(o.sla_first_response_minutes, o.sla_resolution_minutes)?;
         let cfg = Config {
             bind: o.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
@@ -176,6 +189,7 @@ impl Config {
             trusted_proxies,
             secret_key_file: o.secret_key_file,
             mlps_mode: o.mlps_mode.unwrap_or(false),
+            sla,
         };
         if cfg.session_idle_minutes < 1 || cfg.session_absolute_hours < 1 {
             return Err(ConfigError("session timeouts must be at least 1".into()));
@@ -189,6 +203,30 @@ impl Config {
             mlps: self.mlps_mode,
         }
     }
+}
+
+/// SLA intervals from minutes per priority; each must be positive and each first response
+/// shorter than its resolution.
+fn sla_policy(
+    first: Option<[i64; 4]>,
+    resolution: Option<[i64; 4]>,
+) -> Result<SlaPolicy, ConfigError> {
+    let default = SlaPolicy::default();
+    let minutes = |d: [time::Duration; 4]| d.map(|x| x.whole_minutes());
+    let first = first.unwrap_or(minutes(default.first_response));
+    let resolution = resolution.unwrap_or(minutes(default.resolution));
+    for (i, (f, r)) in first.iter().zip(&resolution).enumerate() {
+        if *f < 1 || *r <= *f {
+            return Err(ConfigError(format!(
+                "sla: P{} needs a first response of at least 1 minute and a longer resolution (got {f} and {r} minutes)",
+                i + 1
+            )));
+        }
+    }
+    Ok(SlaPolicy {
+        first_response: first.map(time::Duration::minutes),
+        resolution: resolution.map(time::Duration::minutes),
+    })
 }
 
 /// Trusted proxy addresses: plain IPs (empty entries from a trailing comma are skipped).
@@ -209,6 +247,33 @@ fn parse_proxies(raw: Vec<String>) -> Result<Vec<IpAddr>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sla_minutes_come_from_the_file_and_nonsense_is_refused() {
+        let dir = std::env::temp_dir().join(format!("wushe-sla-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        std::fs::write(
+            &file,
+            "sla_first_response_minutes = [10, 60, 240, 1440]\nsla_resolution_minutes = [90, 720, 2880, 10080]\n",
+        )
+        .expect("write");
+        let cfg = Config::load(&file, Overrides::default(), false).expect("loads");
+        assert_eq!(cfg.sla.first_response[0], time::Duration::minutes(10));
+        assert_eq!(cfg.sla.resolution[0], time::Duration::minutes(90));
+        std::fs::write(&file, "sla_first_response_minutes = [120, 60, 240, 1440]\n")
+            .expect("write");
+        let err = Config::load(&file, Overrides::default(), false).expect_err("refused");
+        assert!(err.0.contains("P1"), "{}", err.0);
+        let cfg = Config::load(
+            Path::new("/nonexistent/wushe.toml"),
+            Overrides::default(),
+            false,
+        )
+        .expect("defaults");
+        assert_eq!(cfg.sla, SlaPolicy::default());
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn an_unknown_scheme_is_refused() {

@@ -7,6 +7,7 @@ pub mod checkpoints;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_needs;
 pub mod http;
 pub mod jobs;
 pub mod keys;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub metrics: Arc<http::metrics::Metrics>,
     /// Rate limits of the public intake.
     pub intake_limit: Arc<http::intake_limit::IntakeLimiter>,
+    /// Rate limits of the safety check while a resident types (six times the intake's).
+    pub advice_limit: Arc<http::intake_limit::IntakeLimiter>,
     /// The field cipher: use-cases that read or write sealed values get it passed explicitly.
     pub cipher: Arc<Cipher>,
     /// Where reveals of full sensitive values are recorded (the audit log, once merged).
@@ -114,8 +117,14 @@ impl App {
             config.intake_per_ip_per_minute,
             config.intake_global_per_second,
         ));
+        let sla = config.sla;
+        let advice_limit = Arc::new(http::intake_limit::IntakeLimiter::new(
+            config.intake_per_ip_per_minute.saturating_mul(6),
+            config.intake_global_per_second.saturating_mul(6),
+        ));
         let state = AppState {
             intake_limit,
+            advice_limit,
             store: Arc::new(sql.clone()),
             clock,
             config: Arc::new(config),
@@ -124,7 +133,7 @@ impl App {
             metrics: Arc::new(http::metrics::Metrics::default()),
             cipher,
             reveal_log: Arc::new(reveal_log::AuditRevealLog(Arc::new(sql.clone()))),
-            sla: Arc::new(SlaPolicy::default()),
+            sla: Arc::new(sla),
             live: sql.live(),
         };
         Ok(App {

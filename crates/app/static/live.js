@@ -1,9 +1,9 @@
 // Live regions over Server-Sent Events. Any element with an id, data-live-src="<SSE url>" and
-// data-live-refresh="<page url>" listens to the stream; on every event (and on every
-// (re)connect, as events may have been missed meanwhile) it fetches the page and takes the
-// inner HTML of the element with the same id there. Forms outside it keep their typed text.
-// An element data-live-status="<that id>" with data-on / data-off / data-updated texts
-// shows "live", "connection lost" and "updated"; give it role="status" for screen readers.
+// data-live-refresh="<page url>" listens to the stream; on every event (unnamed, or named
+// `changed`) and every (re)connect (events may have been missed meanwhile) it fetches the page
+// and takes the inner HTML of the element with the same id there; forms outside keep their
+// typed text. An element data-live-status="<that id>" with data-on / data-off / data-updated
+// texts shows "live", "connection lost" and "updated"; give it role="status".
 (function () {
   'use strict';
   function start(el) {
@@ -44,6 +44,7 @@
       refresh();
     };
     es.onmessage = refresh;
+    es.addEventListener('changed', refresh);
     // Streams end now and then and reconnect at once: only a lasting break is reported.
     es.onerror = function () { clearTimeout(down); down = setTimeout(function () { say('data-off'); }, 4000); };
   }

@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod error;
 pub mod form;
 pub mod intake_limit;
+pub mod live;
 pub mod login_defence;
 pub mod metrics;
 pub mod needs;
@@ -50,6 +51,7 @@ pub fn routes() -> routes::Routes {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(css))
+        .route("/static/help.js", get(help_js))
         .route("/static/live.js", get(live_js))
 }
 
@@ -82,6 +84,16 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+}
+
+async fn help_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/help.js"),
     )
 }
 

@@ -70,6 +70,8 @@ pub struct Page {
     pub nav: Vec<NavItem>,
     pub demo: bool,
     pub path: String,
+    /// Unread in-app notifications of the signed-in user.
+    pub unread: i64,
 }
 
 impl Page {
@@ -86,7 +88,8 @@ impl Page {
     }
 
     pub fn is_current(&self, href: &str) -> bool {
-        self.path == href || (href != "/" && self.path.starts_with(href))
+        self.path == href
+            || (href != "/" && self.path.starts_with(href) && !self.path.starts_with("/needs/new"))
     }
 }
 
@@ -95,6 +98,18 @@ fn nav_for(actor: &Actor, lang: Lang) -> Vec<NavItem> {
         href: "/",
         label: lang.pick("首页", "Home"),
     }];
+    if actor.can(Permission::ViewNeeds) || !wushe_core::needs::work::actor_orgs(actor).is_empty() {
+        nav.push(NavItem {
+            href: "/needs",
+            label: lang.pick("求助队列", "Needs"),
+        });
+    }
+    if actor.can(Permission::EnterNeeds) {
+        nav.push(NavItem {
+            href: "/needs/new",
+            label: lang.pick("代录求助", "Enter a need"),
+        });
+    }
     if actor.can(Permission::ViewPlaces) {
         nav.push(NavItem {
             href: "/places",
@@ -137,7 +152,12 @@ impl FromRequestParts<AppState> for Page {
             .unwrap_or_default();
         let actor = parts.extensions.get::<Actor>().cloned();
         let nav = actor.as_ref().map(|a| nav_for(a, lang)).unwrap_or_default();
+        let unread = match &actor {
+            Some(a) => state.store.unread_notifications(a.user_id).await?,
+            None => 0,
+        };
         Ok(Page {
+            unread,
             lang,
             csrf,
             actor,

@@ -7,6 +7,8 @@ use crate::AppState;
 
 pub const PURGE_SESSIONS: &str = "purge_sessions";
 pub const AUDIT_CHECKPOINT: &str = "audit_checkpoint";
+/// Escalate the needs whose SLA clocks are due.
+pub const SLA_SWEEP: &str = "sla_sweep";
 
 /// Run one job.
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
@@ -39,6 +41,13 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
                 state.clock.now(),
             )
             .await?;
+            Ok(())
+        }
+        SLA_SWEEP => {
+            let n = wushe_core::needs::escalation::sweep(state.desk(), state.clock.now()).await?;
+            if n > 0 {
+                tracing::info!(escalated = n, "needs escalated");
+            }
             Ok(())
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),

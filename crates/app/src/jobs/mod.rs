@@ -22,11 +22,13 @@ pub async fn drain(state: &AppState) -> wushe_core::Result<usize> {
     Ok(n)
 }
 
-/// Queue the periodic tasks whose time has come (each at most once per period): the
-/// session purge every ten minutes, the audit checkpoint every hour.
+/// Queue the periodic tasks whose time has come (each at most once per period): the SLA
+/// sweep every 30 seconds, the session purge every ten minutes, the audit checkpoint every
+/// hour.
 pub async fn enqueue_periodic(state: &AppState) -> wushe_core::Result<()> {
     let now = state.clock.now();
     for (kind, period) in [
+        (handlers::SLA_SWEEP, 30),
         (handlers::PURGE_SESSIONS, 600),
         (handlers::AUDIT_CHECKPOINT, 3600),
     ] {

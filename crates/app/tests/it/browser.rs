@@ -252,8 +252,28 @@ async fn a_resident_asks_for_help_on_a_phone_and_is_told_to_call_120() {
         .expect("scroll");
         e.click().await.expect("click");
     }
+    c.find(Locator::Id("description"))
+        .await
+        .expect("description")
+        .send_keys("我母亲在家胸痛，呼吸困难")
+        .await
+        .expect("type");
+    // Before anything is sent, the page already says to call 120.
+    let early = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("#advice .urgent-line"))
+        .await
+        .expect("the advice while typing")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        early == "请立即拨打120" || early == "Call 120 now",
+        "{early}"
+    );
+    screenshot(&b, "help-advice-phone").await;
     for (id, value) in [
-        ("description", "我母亲在家胸痛，呼吸困难"),
         ("building", "12号"),
         ("contact_name", "王小明"),
         ("mobile", "13812345678"),
@@ -271,9 +291,12 @@ async fn a_resident_asks_for_help_on_a_phone_and_is_told_to_call_120() {
         .click()
         .await
         .expect("click");
+    c.wait()
+        .for_element(Locator::Css(".tracking-code"))
+        .await
+        .expect("the confirmation");
     let urgent = c
-        .wait()
-        .for_element(Locator::Css(".urgent-line"))
+        .find(Locator::Css(".urgent-line"))
         .await
         .expect("the urgent advice")
         .text()
@@ -417,4 +440,190 @@ async fn a_residents_open_tracking_page_changes_without_reload_when_staff_act() 
     );
     screenshot(&b, "track-urgent-phone").await;
     b.client.clone().close().await.expect("close");
+}
+
+/// Wait until the page's body text contains `words`, for up to `secs` seconds.
+async fn wait_for_text(b: &Browser, words: &str, secs: u64) -> bool {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until {
+        let body = b
+            .client
+            .find(Locator::Css("body"))
+            .await
+            .expect("body")
+            .text()
+            .await
+            .unwrap_or_default();
+        if body.contains(words) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Mark the page with a script value: it survives only as long as the page is not reloaded.
+async fn mark(b: &Browser) {
+    b.client
+        .execute("window.wusheMarker = 'still here';", vec![])
+        .await
+        .expect("mark");
+}
+
+async fn still_marked(b: &Browser) -> bool {
+    b.client
+        .execute("return window.wusheMarker === 'still here';", vec![])
+        .await
+        .expect("script")
+        .as_bool()
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn a_need_goes_from_a_residents_phone_to_a_live_queue_and_back_to_the_tracking_page_without_reloads()
+ {
+    let Some(resident) = phone_browser().await else {
+        return;
+    };
+    let Some(staff) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (worker, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    // The social worker has the queue open on their phone.
+    let s = &staff.client;
+    s.goto(&format!("{}/login", app.url)).await.expect("login");
+    fill_login(&staff, &worker).await;
+    s.wait()
+        .for_element(Locator::Id("grants-h"))
+        .await
+        .expect("home");
+    s.goto(&format!("{}/needs", app.url)).await.expect("queue");
+    assert!(
+        wait_for_text(&staff, "目前没有待处理的求助", 5).await,
+        "an empty queue"
+    );
+    mark(&staff).await;
+    // A resident asks for medicine on their phone.
+    let r = &resident.client;
+    r.goto(&format!("{}/help", app.url)).await.expect("help");
+    for css in [
+        "#category option[value=medication]",
+        &format!("#community option[value='{QIAOYI}']"),
+        "input[name=privacy_consent]",
+        "input[name=health_consent]",
+    ] {
+        let e = r.find(Locator::Css(css)).await.expect(css);
+        r.execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![json!(e)],
+        )
+        .await
+        .expect("scroll");
+        e.click().await.expect("click");
+    }
+    for (id, value) in [
+        ("description", "母亲独居，降压药只剩一天"),
+        ("building", "8号"),
+        ("contact_name", "李女士"),
+        ("mobile", "13900002222"),
+    ] {
+        r.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    r.find(Locator::Css("button.big"))
+        .await
+        .expect("send")
+        .click()
+        .await
+        .expect("click");
+    let link = r
+        .wait()
+        .for_element(Locator::Css(".ids a"))
+        .await
+        .expect("the tracking link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+    let sent = Instant::now();
+    // The need appears in the open queue by itself, within a second or two.
+    assert!(
+        wait_for_text(&staff, "配药/慢病用药", 3).await,
+        "the queue did not update"
+    );
+    assert!(sent.elapsed() < Duration::from_secs(3));
+    assert!(still_marked(&staff).await, "the queue page was reloaded");
+    screenshot(&staff, "queue-live-phone").await;
+    // The resident keeps the tracking page open.
+    r.goto(&format!("{}{link}", app.url))
+        .await
+        .expect("tracking");
+    assert!(wait_for_text(&resident, "已收到", 5).await);
+    mark(&resident).await;
+    // The worker takes it and resolves it.
+    s.find(Locator::Css("a.need-link"))
+        .await
+        .expect("the need")
+        .click()
+        .await
+        .expect("open");
+    s.wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .expect("need page");
+    let take = s
+        .find(Locator::XPath("//button[contains(., '由我负责')]"))
+        .await
+        .expect("take it");
+    s.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![json!(take)],
+    )
+    .await
+    .expect("scroll");
+    take.click().await.expect("take");
+    assert!(wait_for_text(&staff, "分派给工作人员", 5).await);
+    screenshot(&staff, "need-page-phone").await;
+    assert!(
+        !scrolls_sideways(&staff).await,
+        "the need page scrolls sideways"
+    );
+    let outcome = s
+        .wait()
+        .for_element(Locator::Id("resolve-outcome"))
+        .await
+        .expect("outcome field");
+    s.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![json!(outcome)],
+    )
+    .await
+    .expect("scroll");
+    outcome
+        .send_keys("药已送到，老人已服药")
+        .await
+        .expect("type");
+    let resolve = s
+        .find(Locator::XPath("//button[contains(., '标记为已解决')]"))
+        .await
+        .expect("resolve");
+    resolve.click().await.expect("resolve");
+    assert!(wait_for_text(&staff, "已解决", 5).await);
+    // The resident's open page follows, without a reload.
+    assert!(
+        wait_for_text(&resident, "已解决", 5).await,
+        "the tracking page did not update"
+    );
+    assert!(
+        still_marked(&resident).await,
+        "the tracking page was reloaded"
+    );
+    screenshot(&resident, "tracking-live-phone").await;
+    staff.client.clone().close().await.expect("close");
+    resident.client.clone().close().await.expect("close");
 }

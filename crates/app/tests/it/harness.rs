@@ -165,6 +165,7 @@ impl TestApp {
             trusted_proxies: Vec::new(),
             secret_key_file,
             mlps_mode: false,
+            sla: wushe_core::needs::sla::SlaPolicy::default(),
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));

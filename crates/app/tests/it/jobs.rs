@@ -1,5 +1,6 @@
 //! The durable job queue as the application uses it: periodic tasks are queued once per
-//! period (the session purge every ten minutes, the audit checkpoint every hour) and the
+//! period (the SLA sweep every 30 s, the session purge every ten minutes, the audit checkpoint
+//! every hour) and the
 //! session purge removes expired sessions.
 
 use reqwest::StatusCode;
@@ -21,8 +22,8 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
         .expect("enqueue again");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        2,
-        "one purge and one audit checkpoint per period"
+        3,
+        "one SLA sweep, one purge and one audit checkpoint per period"
     );
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
@@ -52,5 +53,9 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
     app.clock.advance(time::Duration::minutes(10));
     let new_hour = usize::from(hour(before) != hour(app.clock.now()));
     jobs::enqueue_periodic(&app.state).await.expect("enqueue");
-    assert_eq!(jobs::drain(&app.state).await.expect("drain"), 1 + new_hour);
+    assert_eq!(
+        jobs::drain(&app.state).await.expect("drain"),
+        2 + new_hour,
+        "the sweep and the purge"
+    );
 }

@@ -12,6 +12,7 @@ mod keys;
 mod login;
 mod matrix;
 mod needs;
+mod needs_work;
 mod orgs;
 mod passwords;
 mod places;

@@ -441,3 +441,31 @@ async fn the_public_intake_answers_429_with_retry_after_past_its_limits() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "the next minute is open again");
 }
+
+#[tokio::test]
+async fn the_help_form_warns_of_danger_while_the_resident_types_before_anything_is_sent() {
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    c.get("/help").await;
+    let ask = |description: &'static str| (("description", description), ("category", "other"));
+    for (text, expect) in [
+        ("我母亲在家胸痛，呼吸困难", Some("请立即拨打120")),
+        ("我不想活了", Some("12356")),
+        ("家里没有胸痛，就是菜不够了", None),
+    ] {
+        let (d, k) = ask(text);
+        let res = c.post_form("/help/advice", &[d, k]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let v: Value = res.json().await.expect("json");
+        let urgent = v["urgent"].to_string();
+        match expect {
+            Some(words) => assert!(urgent.contains(words), "{text}: {v}"),
+            None => assert_eq!(v["urgent"], json!([]), "{text}: {v}"),
+        }
+    }
+    assert_eq!(needs_count(&app).await, 0, "nothing is stored");
+    let page = text(c.get("/help").await).await;
+    assert!(page.contains("data-advice=\"/help/advice\"") && page.contains("/static/help.js"));
+    let js = c.get("/static/help.js").await;
+    assert_eq!(js.status(), StatusCode::OK);
+}

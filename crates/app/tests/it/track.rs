@@ -291,8 +291,8 @@ async fn the_live_stream_says_changed_after_a_change_of_this_need_only() {
         },
     )
     .await;
-    let quiet = read_until(&mut res, "data:", Duration::from_millis(500)).await;
-    assert!(!quiet.contains("data:"), "{quiet}");
+    let quiet = read_until(&mut res, "event:", Duration::from_millis(500)).await;
+    assert!(!quiet.contains("event:"), "{quiet}");
     staff_does(
         &app,
         &code,
@@ -301,8 +301,8 @@ async fn the_live_stream_says_changed_after_a_change_of_this_need_only() {
         },
     )
     .await;
-    let got = read_until(&mut res, "data: changed", Duration::from_secs(5)).await;
-    assert!(got.contains("data: changed"), "{got}");
+    let got = read_until(&mut res, "event: changed", Duration::from_secs(5)).await;
+    assert!(got.contains("event: changed"), "{got}");
     assert!(!got.contains("我们马上到"), "the stream carries no content");
 }
 

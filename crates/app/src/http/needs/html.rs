@@ -58,7 +58,7 @@ pub struct HelpForm {
 }
 
 impl HelpForm {
-    fn intake(&self) -> IntakeForm {
+    pub(super) fn intake(&self) -> IntakeForm {
         let on = |v: &Option<String>| v.is_some();
         let typed = self.community_code.trim();
         IntakeForm {
@@ -132,8 +132,11 @@ fn choices(lang: Lang) -> (Vec<Choice>, Vec<Choice>) {
 
 #[derive(Template)]
 #[template(path = "needs/help.html")]
-struct HelpPage {
+pub(super) struct HelpPage {
     page: Page,
+    /// Where the form posts: `/help`, or `/needs/new` for staff entering a call.
+    action: &'static str,
+    staff: bool,
     form: HelpForm,
     errors: FormErrors,
     categories: Vec<Choice>,
@@ -141,7 +144,7 @@ struct HelpPage {
     places: Vec<(String, Vec<Choice>)>,
 }
 
-async fn help_page(
+pub(super) async fn help_page(
     s: &AppState,
     page: Page,
     form: HelpForm,
@@ -149,7 +152,10 @@ async fn help_page(
     status: StatusCode,
 ) -> Result<Response, HttpError> {
     let (categories, who) = choices(page.lang);
+    let staff = page.path.starts_with("/needs/");
     let p = HelpPage {
+        action: if staff { "/needs/new" } else { "/help" },
+        staff,
         errors: FormErrors::new(errors, page.lang),
         places: places(s.store.as_ref()).await?,
         categories,
@@ -161,19 +167,24 @@ async fn help_page(
 }
 
 pub async fn form(State(s): State<AppState>, page: Page) -> Result<Response, HttpError> {
-    let form = HelpForm {
+    help_page(&s, page, blank()?, FieldErrors::default(), StatusCode::OK).await
+}
+
+/// An empty form with a fresh idempotency key.
+pub(super) fn blank() -> Result<HelpForm, HttpError> {
+    Ok(HelpForm {
         idempotency_key: random_token()?,
         who_for: "self".into(),
         ..HelpForm::default()
-    };
-    help_page(&s, page, form, FieldErrors::default(), StatusCode::OK).await
+    })
 }
 
 #[derive(Template)]
 #[template(path = "needs/done.html")]
-struct DonePage {
-    page: Page,
-    r: ReceiptView,
+pub(super) struct DonePage {
+    pub(super) page: Page,
+    pub(super) r: ReceiptView,
+    pub(super) staff: bool,
 }
 
 pub async fn submit(
@@ -193,7 +204,14 @@ pub async fn submit(
     let intake = f.intake();
     if !f.website.trim().is_empty() {
         let r = ReceiptView::new(&decoy(&intake)?, page.lang);
-        return render(StatusCode::OK, &DonePage { page, r });
+        return render(
+            StatusCode::OK,
+            &DonePage {
+                page,
+                r,
+                staff: false,
+            },
+        );
     }
     let body = serde_json::to_vec(&f).map_err(wushe_core::Error::internal)?;
     let claim = IdempotencyClaim {
@@ -215,7 +233,14 @@ pub async fn submit(
     match field_errors(result)? {
         Ok(r) => {
             let r = ReceiptView::new(&r, page.lang);
-            render(StatusCode::OK, &DonePage { page, r })
+            render(
+                StatusCode::OK,
+                &DonePage {
+                    page,
+                    r,
+                    staff: false,
+                },
+            )
         }
         Err(errors) => {
             let mut f = f;

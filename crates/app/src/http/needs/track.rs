@@ -6,17 +6,12 @@
 //! hidden field `k` of the forms; nothing here logs either, and `Referrer-Policy: no-referrer`
 //! is set for every `/t/` path by the security headers.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderName, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
 use wushe_core::needs::service::{self, PublicEvent};
 use wushe_core::needs::timeline::EventKind;
 use wushe_core::needs::tracking::TrackingCode;
@@ -29,10 +24,6 @@ use crate::http::client_ip::ClientIp;
 use crate::http::error::HttpError;
 use crate::http::form::{FormErrors, field_errors, render, see_other};
 use crate::http::page::{Lang, Page};
-
-/// How long one live stream stays open. The browser reconnects at once (and looks again), so
-/// a stream never holds a graceful shutdown for longer than this.
-const STREAM_LIFETIME: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
 pub struct TrackQuery {
@@ -289,9 +280,8 @@ pub async fn cancel(
     }
 }
 
-/// Live updates for one need: an event (`data: changed`) after every committed change of it,
-/// and one (`data: lagged`) when signals were missed; the page then looks again. Only that
-/// need's signals pass; the stream closes after [`STREAM_LIFETIME`] and the browser reconnects.
+/// Live updates for one need: a `changed` event after every committed change of it (and one
+/// after missed signals); the page then looks again. Only that need's signals pass.
 pub async fn live(
     State(s): State<AppState>,
     Path(tracking): Path<String>,
@@ -300,25 +290,7 @@ pub async fn live(
     // Subscribe first: a change between the check and the subscription is not missed.
     let rx = s.live.subscribe();
     let id = service::tracked_id(s.desk(), &tracking, q.k.as_deref()).await?;
-    let until = tokio::time::Instant::now() + STREAM_LIFETIME;
-    let hello = Event::default()
-        .retry(Duration::from_secs(1))
-        .comment("live");
-    let first = futures_util::stream::once(async move { Ok::<_, Infallible>(hello) });
-    let changes = futures_util::stream::unfold(rx, move |mut rx| async move {
-        loop {
-            let next = tokio::time::timeout_at(until, rx.recv()).await.ok()?;
-            let data = match next {
-                Ok(signal) if signal.id == id => "changed",
-                Ok(_) => continue,
-                Err(RecvError::Lagged(_)) => "lagged",
-                Err(RecvError::Closed) => return None,
-            };
-            return Some((Ok(Event::default().data(data)), rx));
-        }
-    });
-    use futures_util::StreamExt;
-    let stream: Sse<_> = Sse::new(first.chain(changes)).keep_alive(KeepAlive::default());
+    let stream = crate::http::live::changes(rx, move |signal| signal.id == id);
     // A buffering proxy in front (nginx) would hold the events back.
     Ok((
         [(HeaderName::from_static("x-accel-buffering"), "no")],
