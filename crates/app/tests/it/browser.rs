@@ -623,6 +623,19 @@ async fn a_need_goes_from_a_residents_phone_to_a_live_queue_and_back_to_the_trac
         still_marked(&resident).await,
         "the tracking page was reloaded"
     );
+    let forms_shown = resident
+        .client
+        .execute(
+            "return document.querySelector('.resident-forms').offsetParent !== null;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        forms_shown,
+        json!(false),
+        "the ended need's forms went away"
+    );
     screenshot(&resident, "tracking-live-phone").await;
     staff.client.clone().close().await.expect("close");
     resident.client.clone().close().await.expect("close");
