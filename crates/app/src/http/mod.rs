@@ -52,6 +52,7 @@ pub fn routes() -> routes::Routes {
         .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(css))
         .route("/static/help.js", get(help_js))
+        .route("/static/live.js", get(live_js))
 }
 
 /// The application: every route behind the middleware every request passes.
@@ -93,6 +94,17 @@ async fn help_js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/help.js"),
+    )
+}
+
+/// Live regions over Server-Sent Events (see the file for its attributes).
+async fn live_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/live.js"),
     )
 }
 

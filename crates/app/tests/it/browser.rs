@@ -315,6 +315,133 @@ async fn a_resident_asks_for_help_on_a_phone_and_is_told_to_call_120() {
     b.client.clone().close().await.expect("close");
 }
 
+#[tokio::test]
+async fn a_residents_open_tracking_page_changes_without_reload_when_staff_act() {
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let link = crate::track::submit(&app, "browser-track-1", "medication", "降压药只剩一天").await;
+    let (code, _) = crate::track::parts(&link);
+    let c = &b.client;
+    c.goto(&format!("{}{link}", app.url)).await.expect("open");
+    // A marker only this page load has, and a half-typed note outside the live region.
+    c.execute("window.liveMarker = 'same page';", vec![])
+        .await
+        .expect("marker");
+    c.find(Locator::Id("info"))
+        .await
+        .expect("info")
+        .send_keys("正在打字")
+        .await
+        .expect("type");
+    let status = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(".live-status"))
+                .await
+                .expect("status")
+                .text()
+                .await
+                .expect("text")
+        }
+    };
+    let started = Instant::now();
+    while !status(c).await.contains("实时") && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(status(c).await.contains("实时"), "the live indicator");
+    crate::track::staff_does(
+        &app,
+        &code,
+        wushe_core::needs::work::Command::Message {
+            text: "药今天下午送到".into(),
+        },
+    )
+    .await;
+    let started = Instant::now();
+    let region = || async {
+        c.find(Locator::Id("track-live"))
+            .await
+            .expect("live region")
+            .text()
+            .await
+            .expect("text")
+    };
+    while !region().await.contains("药今天下午送到") && started.elapsed() < Duration::from_secs(5)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        region().await.contains("药今天下午送到"),
+        "the message appeared in place"
+    );
+    let marker = c
+        .execute("return window.liveMarker || null;", vec![])
+        .await
+        .expect("marker");
+    assert_eq!(marker, json!("same page"), "the page was not reloaded");
+    let typed = c
+        .execute("return document.getElementById('info').value;", vec![])
+        .await
+        .expect("typed");
+    assert_eq!(typed, json!("正在打字"), "the half-typed note is kept");
+    let started = Instant::now();
+    while !status(c).await.contains("有新进展") && started.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        status(c).await.contains("有新进展"),
+        "the update is announced"
+    );
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the tracking page scrolls sideways"
+    );
+    screenshot(&b, "track-phone").await;
+    // One tap on "取消求助" cancels nothing: the box must be ticked first.
+    c.find(Locator::Css(".cancel-box summary"))
+        .await
+        .expect("cancel box")
+        .click()
+        .await
+        .expect("open");
+    let button = c
+        .find(Locator::Css(".cancel-box button"))
+        .await
+        .expect("cancel button");
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![json!(button)],
+    )
+    .await
+    .expect("scroll");
+    button.click().await.expect("click");
+    c.wait()
+        .for_element(Locator::Id("confirm-err"))
+        .await
+        .expect("asked to tick the box");
+    let state = crate::track::need(&app, &code).await.state;
+    assert_eq!(state.as_str(), "new", "one tap cancelled");
+    screenshot(&b, "track-cancel-phone").await;
+    let urgent = crate::track::submit(&app, "browser-track-2", "psych", "我不想活了").await;
+    c.goto(&format!("{}{urgent}", app.url)).await.expect("open");
+    let line = c
+        .find(Locator::Css(".urgent"))
+        .await
+        .expect("the crisis hotline")
+        .text()
+        .await
+        .expect("text");
+    assert!(line.contains("12356"), "{line}");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the urgent page scrolls sideways"
+    );
+    screenshot(&b, "track-urgent-phone").await;
+    b.client.clone().close().await.expect("close");
+}
+
 /// Wait until the page's body text contains `words`, for up to `secs` seconds.
 async fn wait_for_text(b: &Browser, words: &str, secs: u64) -> bool {
     let until = Instant::now() + Duration::from_secs(secs);
@@ -495,6 +622,19 @@ async fn a_need_goes_from_a_residents_phone_to_a_live_queue_and_back_to_the_trac
     assert!(
         still_marked(&resident).await,
         "the tracking page was reloaded"
+    );
+    let forms_shown = resident
+        .client
+        .execute(
+            "return document.querySelector('.resident-forms').offsetParent !== null;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        forms_shown,
+        json!(false),
+        "the ended need's forms went away"
     );
     screenshot(&resident, "tracking-live-phone").await;
     staff.client.clone().close().await.expect("close");

@@ -21,4 +21,5 @@ mod serverlog;
 mod shell;
 mod tokens;
 mod totp;
+mod track;
 mod users;

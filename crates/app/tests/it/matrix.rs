@@ -230,6 +230,13 @@ fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
         ("action", "cancel"),
         ("text", "越界留言"),
         ("outcome", "越界处理"),
+        // The resident's forms on a tracking page, with a guessed link secret.
+        ("info", "越界补充"),
+        ("confirm", "yes"),
+        (
+            "k",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        ),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))

@@ -1,5 +1,5 @@
 //! The server log of a real `wushe serve`, at debug level: passwords and the names people type
-//! at the login never appear in it.
+//! at the login never appear in it, nor a tracking link's secret or a resident's words.
 
 use std::io::Read;
 use std::process::Stdio;
@@ -45,6 +45,51 @@ async fn login(
         .expect("login")
 }
 
+/// `wushe serve` at debug level in `dir`, its output captured; the base URL once it answers.
+async fn serve(dir: &std::path::Path) -> (Running, String) {
+    let port = free_port();
+    let child = Running(
+        wushe()
+            .current_dir(dir)
+            .env("WUSHE_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "debug")
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve"),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server did not start");
+    (child, url)
+}
+
+/// Stop the server and return everything it wrote.
+fn stop(mut child: Running) -> String {
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let mut log = String::new();
+    if let Some(mut e) = child.0.stderr.take() {
+        e.read_to_string(&mut log).expect("read log");
+    }
+    if let Some(mut o) = child.0.stdout.take() {
+        o.read_to_string(&mut log).expect("read log");
+    }
+    assert!(
+        log.contains("wushe listening"),
+        "the log was captured: {log}"
+    );
+    log
+}
+
 #[tokio::test]
 async fn the_server_log_never_holds_passwords_or_typed_login_names() {
     let dir = temp_dir();
@@ -72,33 +117,12 @@ async fn the_server_log_never_holds_passwords_or_typed_login_names() {
         .status()
         .expect("user add");
     assert!(ok.success());
-    let port = free_port();
-    let mut child = Running(
-        wushe()
-            .current_dir(&dir)
-            .env("WUSHE_BIND", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "debug")
-            .arg("serve")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve"),
-    );
-    let url = format!("http://127.0.0.1:{port}");
+    let (child, url) = serve(&dir).await;
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the server did not start");
     let csrf = csrf_token(&http, &url).await;
     let typed_name = "canary-typed-name-张三";
     assert_eq!(
@@ -125,20 +149,111 @@ async fn the_server_log_never_holds_passwords_or_typed_login_names() {
             .status(),
         reqwest::StatusCode::OK
     );
-    let _ = child.0.kill();
-    let _ = child.0.wait();
-    let mut log = String::new();
-    if let Some(mut e) = child.0.stderr.take() {
-        e.read_to_string(&mut log).expect("read log");
-    }
-    if let Some(mut o) = child.0.stdout.take() {
-        o.read_to_string(&mut log).expect("read log");
-    }
-    assert!(
-        log.contains("wushe listening"),
-        "the log was captured: {log}"
-    );
+    let log = stop(child);
     for canary in [PASSWORD, WRONG, typed_name] {
+        assert!(!log.contains(canary), "the server log holds {canary}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A form POST with the CSRF token.
+async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::StatusCode {
+    let mut all = vec![("_csrf", csrf)];
+    all.extend_from_slice(fields);
+    http.post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&all).expect("form"))
+        .send()
+        .await
+        .expect("post")
+        .status()
+}
+
+#[tokio::test]
+async fn the_server_log_never_holds_a_tracking_secret_or_the_residents_words() {
+    let dir = temp_dir();
+    std::fs::write(dir.join("r.csv"), REGIONS).expect("write");
+    assert!(
+        wushe()
+            .current_dir(&dir)
+            .args(["regions", "import", "r.csv"])
+            .status()
+            .expect("import")
+            .success()
+    );
+    let (child, url) = serve(&dir).await;
+    let description = "canary-description-菜不够了";
+    let res = reqwest::Client::new()
+        .post(format!("{url}/api/v1/needs"))
+        .header("idempotency-key", "serverlog-key-0001")
+        .json(&serde_json::json!({
+            "category": "supplies",
+            "description": description,
+            "who_for": "self",
+            "community": "310101020001",
+            "building": "1号",
+            "contact_name": "canary-name-王五",
+            "mobile": "13812345678",
+            "privacy_consent": true,
+            "health_consent": true,
+        }))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let v: serde_json::Value = res.json().await.expect("json");
+    let link = v["tracking_link"].as_str().expect("link").to_string();
+    let (path, secret) = link.split_once("?k=").expect("secret");
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let csrf = csrf_token(&http, &url).await;
+    let page = http.get(format!("{url}{link}")).send().await.expect("page");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let mut live = http
+        .get(format!("{url}{path}/live?k={secret}"))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(live.status(), reqwest::StatusCode::OK);
+    let _ = tokio::time::timeout(Duration::from_secs(2), live.chunk()).await;
+    drop(live);
+    let info = "canary-info-老人发烧了";
+    let wrong = "canary0wrong0secret";
+    for (to, fields, want) in [
+        ("info", vec![("k", secret), ("info", info)], 303),
+        ("info", vec![("k", wrong), ("info", info)], 404),
+        ("cancel", vec![("k", secret)], 422),
+        ("cancel", vec![("k", secret), ("confirm", "yes")], 303),
+    ] {
+        let status = post_form(&http, &format!("{url}{path}/{to}"), &csrf, &fields).await;
+        assert_eq!(status.as_u16(), want, "{to} {fields:?}");
+    }
+    for bad in [
+        format!("{path}?k={wrong}"),
+        format!("{path}/live?k={wrong}"),
+    ] {
+        let res = http.get(format!("{url}{bad}")).send().await.expect("get");
+        assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+    }
+    let back = format!("{path}?k={secret}");
+    let status = post_form(
+        &http,
+        &format!("{url}/lang"),
+        &csrf,
+        &[("lang", "en"), ("back", &back)],
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+    let log = stop(child);
+    for canary in [secret, wrong, info, description, "canary-name-王五"] {
         assert!(!log.contains(canary), "the server log holds {canary}");
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -302,13 +302,18 @@ pub async fn add_info(
         });
         let mut d = Draft::new(desk.cipher, &need, None, now);
         d.event(EventKind::ResidentInfo, EventData::default(), Some(&words))?;
+        // The advice stands on the need even when the priority is already as high (a P1 for
+        // violence that now names chest pain also says 120), so the page shows it from now on.
+        {
+            let n = d.need();
+            n.advice.call_120 |= t.advice.call_120;
+            n.advice.call_110 |= t.advice.call_110;
+            n.advice.crisis_hotline |= t.advice.crisis_hotline;
+        }
         if t.priority < need.priority {
             let n = d.need();
             n.priority = t.priority;
             n.reasons.extend(t.reasons.iter().skip(1).cloned());
-            n.advice.call_120 |= t.advice.call_120;
-            n.advice.call_110 |= t.advice.call_110;
-            n.advice.crisis_hotline |= t.advice.crisis_hotline;
             let data = EventData {
                 priority: Some(t.priority),
                 ..EventData::default()

@@ -1,11 +1,10 @@
-//! Public pages of the green channel: `/help` (phone first, elder-friendly; one question per
-//! row; a hidden idempotency key minted when the page is rendered, so a double tap makes one
-//! need) and the tracking page `/t/{tracking}?k=…` (status only; a wrong or missing secret is
-//! the same 404 as an unknown code).
+//! The public intake page of the green channel, `/help` (phone first, elder-friendly; one
+//! question per row; a hidden idempotency key minted when the page is rendered, so a double tap
+//! makes one need). The tracking page is in `track.rs`.
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -17,7 +16,7 @@ use wushe_core::regions::RegionCode;
 use wushe_core::{FieldErrors, Store};
 
 use super::api::{code_random, decoy, valid_key};
-use super::view::{ReceiptView, shanghai_time};
+use super::view::ReceiptView;
 use crate::AppState;
 use crate::http::client_ip::ClientIp;
 use crate::http::error::HttpError;
@@ -253,43 +252,4 @@ pub async fn submit(
             help_page(&s, page, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
-}
-
-#[derive(Deserialize)]
-pub struct TrackQuery {
-    k: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "needs/track.html")]
-struct TrackPage {
-    page: Page,
-    code: String,
-    state: &'static str,
-    priority: &'static str,
-    priority_label: &'static str,
-    category: &'static str,
-    created: String,
-}
-
-/// The tracking page. Its `Referrer-Policy: no-referrer` is set for every `/t/` path by
-/// the security headers, errors included.
-pub async fn track(
-    State(s): State<AppState>,
-    page: Page,
-    Path(tracking): Path<String>,
-    Query(q): Query<TrackQuery>,
-) -> Result<Response, HttpError> {
-    let t = service::track(s.desk(), &tracking, q.k.as_deref()).await?;
-    let lang = page.lang;
-    let p = TrackPage {
-        code: t.code.display(),
-        state: lang.pick(t.state.zh(), t.state.en()),
-        priority: t.priority.as_str(),
-        priority_label: lang.pick(t.priority.zh(), t.priority.en()),
-        category: lang.pick(t.category.zh(), t.category.en()),
-        created: shanghai_time(t.created_at, lang),
-        page,
-    };
-    render(StatusCode::OK, &p)
 }

@@ -10,6 +10,7 @@ mod enter;
 mod html;
 mod notices;
 mod queue;
+mod track;
 mod view;
 
 use axum::routing::{get, post};
@@ -22,7 +23,10 @@ pub fn router() -> Routes {
     Routes::new()
         .route("/help", get(html::form).post(html::submit))
         .route("/help/advice", post(advice::advice))
-        .route("/t/{tracking}", get(html::track))
+        .route("/t/{tracking}", get(track::track))
+        .route("/t/{tracking}/live", get(track::live))
+        .route("/t/{tracking}/info", post(track::add_info))
+        .route("/t/{tracking}/cancel", post(track::cancel))
         .route("/api/v1/needs", post(api::submit))
         .route("/needs", get(queue::index))
         .route("/needs/live", get(queue::live))
