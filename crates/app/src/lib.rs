@@ -25,7 +25,7 @@ use wushe_core::needs::work::Desk;
 use wushe_core::reveal::RevealLog;
 use wushe_core::users::SessionPolicy;
 use wushe_core::{Clock, Store, SystemClock};
-use wushe_store::{Live, SqlStore};
+use wushe_store::{IntakeStats, Live, SqlStore};
 
 use crate::config::Config;
 
@@ -54,6 +54,8 @@ pub struct AppState {
     pub sla: Arc<SlaPolicy>,
     /// Signals of changed needs, for live pages.
     pub live: Live,
+    /// Commits and rows of the intake's group commit (rows per commit, in `/metrics`).
+    pub intake_stats: Arc<IntakeStats>,
 }
 
 impl AppState {
@@ -135,6 +137,7 @@ impl App {
             reveal_log: Arc::new(reveal_log::AuditRevealLog(Arc::new(sql.clone()))),
             sla: Arc::new(sla),
             live: sql.live(),
+            intake_stats: sql.intake_stats(),
         };
         Ok(App {
             listener,

@@ -24,6 +24,9 @@ pub enum Error {
     /// row or column. Names the field (never a value); reported as tampering, never as data.
     #[error("tampered: {0}")]
     Tampered(String),
+    /// Too busy right now: try again after this many seconds (back-pressure, never a crash).
+    #[error("busy: retry after {0} s")]
+    Busy(u64),
     /// Something broke; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

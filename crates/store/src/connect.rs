@@ -63,9 +63,11 @@ impl SqlStore {
                 Db::Pg(pool)
             }
         };
+        let live = Live::default();
         let store = SqlStore {
+            intake: crate::intake::Intake::start(db.clone(), live.clone()),
             db,
-            live: Live::default(),
+            live,
         };
         store.migrate().await?;
         if let Db::Pg(pool) = &store.db {

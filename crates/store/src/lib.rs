@@ -7,6 +7,7 @@
 
 mod audit;
 mod connect;
+mod intake;
 mod jobs;
 mod keys;
 mod live;
@@ -24,6 +25,7 @@ use time::OffsetDateTime;
 use wushe_core::Error;
 
 pub use connect::{Backend, backend_of};
+pub use intake::IntakeStats;
 pub use keys::ENCRYPTED_COLUMNS;
 pub use live::{Live, NeedSignal};
 pub use migrations::{MIGRATION_NAMES, migrator_for};
@@ -40,12 +42,18 @@ pub enum Db {
 pub struct SqlStore {
     db: Db,
     live: Live,
+    intake: intake::Intake,
 }
 
 impl SqlStore {
     /// The fan-out of need signals sent after each committed change.
     pub fn live(&self) -> Live {
         self.live.clone()
+    }
+
+    /// Commits and rows of the intake's group commit.
+    pub fn intake_stats(&self) -> std::sync::Arc<IntakeStats> {
+        self.intake.stats.clone()
     }
 }
 

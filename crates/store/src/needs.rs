@@ -1,11 +1,5 @@
-//! SQL for needs of the green channel and the idempotency keys of their intake.
-//!
-//! Insert-first idempotency: inside one transaction (which starts with the audit head lock,
-//! so concurrent intakes queue), the key row is inserted with `ON CONFLICT DO NOTHING`
-//! *before* the need. If another request already claimed the key, nothing is inserted and
-//! the transaction rolls back; the primary key on `idempotency.key` makes a second claim
-//! impossible even if two transactions raced past the lock. The need id in the key row is a
-//! deferred foreign key, checked at commit once the need exists.
+//! Reading needs of the green channel. New needs are written by the intake's group commit
+//! (`intake.rs`), changes by `need_work.rs`.
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -22,10 +16,7 @@ use wushe_core::regions::RegionCode;
 use wushe_core::store::NeedStore;
 use wushe_core::{Error, Result};
 
-use crate::audit::{append_entry, lock_head};
-use crate::live::{Announce, NeedSignal};
-use crate::need_work::insert_event;
-use crate::{SqlStore, at, db_err, ms, on_pool};
+use crate::{SqlStore, at, db_err, on_pool};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct NeedRow {
@@ -109,18 +100,6 @@ pub(crate) const COLS: &str = "id, code, link_hash, category, priority, reasons,
     description, subject, mobile_index, source, assignee_id, acknowledged_at, reviewed, \
     duplicate_of, sla_next_at, created_at, updated_at, version";
 
-const INSERT: &str =
-    "INSERT INTO needs (id, code, link_hash, category, priority, reasons, advice, \
-    state, escalation, region_code, who_for, basis, notice_version, contact_name, mobile, address, \
-    description, subject, mobile_index, source, sla_next_at, created_at, updated_at, version)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-    $20, $21, $22, $23, $24)";
-
-const CLAIM: &str = "INSERT INTO idempotency (key, body_hash, need_id, created_at)
-    VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING";
-
-const CLAIMED: &str = "SELECT body_hash, need_id FROM idempotency WHERE key = $1";
-
 #[async_trait]
 impl NeedStore for SqlStore {
     async fn insert_need(
@@ -130,45 +109,7 @@ impl NeedStore for SqlStore {
         claim: &IdempotencyClaim,
         audit: &AuditEvent,
     ) -> Result<Inserted> {
-        let reasons = serde_json::to_string(&n.reasons).map_err(Error::internal)?;
-        let advice = serde_json::to_string(&n.advice).map_err(Error::internal)?;
-        on_pool!(&self.db, p => {
-            let mut tx = p.begin().await.map_err(db_err)?;
-            let head = lock_head!(tx);
-            let claimed = sqlx::query(CLAIM)
-                .bind(&claim.key).bind(&claim.body_hash).bind(n.id.0).bind(ms(n.created_at))
-                .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
-            if claimed != 1 {
-                let (body_hash, first): (String, Uuid) = sqlx::query_as(CLAIMED)
-                    .bind(&claim.key).fetch_one(&mut *tx).await.map_err(db_err)?;
-                // Nothing was written: the transaction rolls back on drop.
-                return Ok(if body_hash == claim.body_hash {
-                    Inserted::Replay(NeedId(first))
-                } else {
-                    Inserted::Mismatch
-                });
-            }
-            let s = &n.sealed;
-            sqlx::query(INSERT)
-                .bind(n.id.0).bind(n.code.as_str()).bind(&n.link_hash)
-                .bind(n.category.as_str()).bind(n.priority.as_str()).bind(&reasons).bind(&advice)
-                .bind(n.state.as_str()).bind(n.escalation).bind(&n.region.0)
-                .bind(&n.who_for).bind(&n.basis).bind(&n.notice_version)
-                .bind(&s.contact_name).bind(&s.mobile).bind(&s.address).bind(&s.description)
-                .bind(&s.subject).bind(&s.mobile_index)
-                .bind(n.source.as_str()).bind(n.sla_next_at.map(ms))
-                .bind(ms(n.created_at)).bind(ms(n.updated_at)).bind(n.version)
-                .execute(&mut *tx).await.map_err(db_err)?;
-            insert_event!(tx, created);
-            append_entry!(tx, head, audit);
-            let signal = NeedSignal { id: n.id, region: n.region.clone() };
-            let announced = tx.announce(&signal).await.map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
-            if !announced {
-                self.live.send(signal);
-            }
-            Ok(Inserted::New)
-        })
+        self.intake.insert(n, created, claim, audit).await
     }
 
     async fn need(&self, id: NeedId) -> Result<Option<Need>> {

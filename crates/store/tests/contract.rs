@@ -1635,5 +1635,7 @@ async fn postgres_honours_sslmode_in_the_url() {
     store.close().await;
 }
 
+#[path = "contract/intake.rs"]
+mod intake;
 #[path = "contract/need_work.rs"]
 mod need_work;

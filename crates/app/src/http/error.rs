@@ -121,6 +121,17 @@ impl IntoResponse for HttpError {
                 en: format!("Bad request: {why}"),
                 fields: Vec::new(),
             },
+            HttpError::Core(Error::Busy(secs)) => {
+                let mut res = StatusCode::SERVICE_UNAVAILABLE.into_response();
+                res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+                res.extensions_mut().insert(info(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "现在提交的人太多，请过几秒再试一次；情况危急请直接拨打120",
+                    "Too many people are sending right now; try again in a few seconds. In an emergency call 120",
+                ));
+                return res;
+            }
             HttpError::TooManyRequests(secs) => {
                 let mut res = StatusCode::TOO_MANY_REQUESTS.into_response();
                 res.headers_mut().insert(header::RETRY_AFTER, secs.into());

@@ -41,17 +41,22 @@ pub async fn metrics(
             .into_response();
     }
     let m = &state.metrics;
+    let intake = &state.intake_stats;
     let body = format!(
         "# TYPE wushe_http_requests_total counter\nwushe_http_requests_total {}\n\
          # TYPE wushe_http_responses_4xx_total counter\nwushe_http_responses_4xx_total {}\n\
          # TYPE wushe_http_responses_5xx_total counter\nwushe_http_responses_5xx_total {}\n\
          # TYPE wushe_jobs_run_total counter\nwushe_jobs_run_total {}\n\
-         # TYPE wushe_logins_failed_total counter\nwushe_logins_failed_total {}\n",
+         # TYPE wushe_logins_failed_total counter\nwushe_logins_failed_total {}\n\
+         # TYPE wushe_intake_commits_total counter\nwushe_intake_commits_total {}\n\
+         # TYPE wushe_intake_rows_total counter\nwushe_intake_rows_total {}\n",
         m.requests.load(Ordering::Relaxed),
         m.responses_4xx.load(Ordering::Relaxed),
         m.responses_5xx.load(Ordering::Relaxed),
         m.jobs_run.load(Ordering::Relaxed),
         m.logins_failed.load(Ordering::Relaxed),
+        intake.commits.load(Ordering::Relaxed),
+        intake.rows.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

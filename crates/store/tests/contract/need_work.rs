@@ -16,7 +16,7 @@ use wushe_core::store::{NeedStore, NeedWorkStore};
 
 use super::*;
 
-fn need(region: &str, n: u8) -> Need {
+pub(super) fn need(region: &str, n: u8) -> Need {
     Need {
         id: NeedId::new(),
         code: TrackingCode::from_random([n, 1, 2, 3, 4, 5, 6, n]),
@@ -51,7 +51,7 @@ fn need(region: &str, n: u8) -> Need {
     }
 }
 
-fn event(n: &Need, kind: EventKind) -> NeedEvent {
+pub(super) fn event(n: &Need, kind: EventKind) -> NeedEvent {
     NeedEvent {
         id: NeedEventId::new(),
         need: n.id,
