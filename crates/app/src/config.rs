@@ -47,6 +47,10 @@ pub struct Config {
     pub mlps_mode: bool,
     /// The green channel's SLA intervals per priority (P1…P4).
     pub sla: SlaPolicy,
+    /// SQLite `synchronous=FULL` (true, the default): a commit is on disk before anyone is
+    /// told. `false` (NORMAL) only to measure what durability costs: a power cut may lose the
+    /// last commits.
+    pub durable_commits: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -105,6 +109,8 @@ pub struct Overrides {
     pub sla_first_response_minutes: Option<[i64; 4]>,
     /// Resolution minutes for P1, P2, P3, P4 (wushe.toml only).
     pub sla_resolution_minutes: Option<[i64; 4]>,
+    /// Benchmarks only (wushe.toml only).
+    pub durable_commits: Option<bool>,
 }
 
 impl Overrides {
@@ -130,6 +136,7 @@ impl Overrides {
                 .sla_first_response_minutes
                 .or(self.sla_first_response_minutes),
             sla_resolution_minutes: over.sla_resolution_minutes.or(self.sla_resolution_minutes),
+            durable_commits: over.durable_commits.or(self.durable_commits),
         }
     }
 }
@@ -190,6 +197,7 @@ impl Config {
             secret_key_file: o.secret_key_file,
             mlps_mode: o.mlps_mode.unwrap_or(false),
             sla,
+            durable_commits: o.durable_commits.unwrap_or(true),
         };
         if cfg.session_idle_minutes < 1 || cfg.session_absolute_hours < 1 {
             return Err(ConfigError("session timeouts must be at least 1".into()));

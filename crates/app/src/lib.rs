@@ -96,7 +96,7 @@ pub async fn open_store(config: &Config) -> Result<SqlStore, BoxError> {
             )
         })?;
     }
-    Ok(SqlStore::open(&config.database_url, true).await?)
+    Ok(SqlStore::open(&config.database_url, config.durable_commits).await?)
 }
 
 impl App {

@@ -166,6 +166,7 @@ impl TestApp {
             secret_key_file,
             mlps_mode: false,
             sla: wushe_core::needs::sla::SlaPolicy::default(),
+            durable_commits: true,
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));

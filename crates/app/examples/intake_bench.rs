@@ -1,0 +1,348 @@
+//! Benchmark of the green channel's intake (QUALITY.md P1–P3). Starts wushe in this process
+//! (its own runtime, rate limits lifted) on a fresh SQLite file — and on PostgreSQL when
+//! WUSHE_BENCH_POSTGRES_URL names a database it may fill — and loads it over real HTTP:
+//!
+//! - P1: 64 connections, closed loop: requests/s, p50/p99, rows per commit; the same with
+//!   `synchronous=NORMAL`, and the ratio durable ÷ normal.
+//! - P2: 500 requests/s open loop (latency from the scheduled send time): p99, against a
+//!   4 KiB fdatasync probe in the same directory and run.
+//! - P3: three times the measured capacity, open loop, with 2,000 idle connections held
+//!   open: answers by status, whether the server survived, and how long until it answers a
+//!   need again.
+//!
+//! Run: `cargo run --release -p wushe-app --example intake_bench` (`BENCH_SECONDS` per phase,
+//! default 5).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wushe_app::config::Config;
+use wushe_app::{App, BoxError};
+
+fn seconds() -> u64 {
+    std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+}
+
+fn config(dir: &Path, url: String, key: Option<PathBuf>, durable: bool) -> Config {
+    Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        database_url: url,
+        https: false,
+        session_idle_minutes: 30,
+        session_absolute_hours: 12,
+        metrics_token: None,
+        intake_per_ip_per_minute: 0,
+        intake_global_per_second: 0,
+        run_worker: false,
+        demo: false,
+        trusted_proxies: Vec::new(),
+        secret_key_file: key,
+        mlps_mode: false,
+        sla: Default::default(),
+        durable_commits: durable,
+    }
+}
+
+/// A running server: its address, its stats and the thread serving it.
+struct Server {
+    base: String,
+    stats: Arc<wushe_store::IntakeStats>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Serve `config` on two worker threads of its own (the machine has two cores).
+fn serve(config: Config) -> Server {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let store = wushe_store::SqlStore::open(&config.database_url, true)
+                .await
+                .expect("open");
+            for (_, text) in wushe_app::regions_file::SHIPPED {
+                let ev = wushe_core::audit::AuditEvent::new(
+                    wushe_core::audit::Action::RegionsImported,
+                    time::OffsetDateTime::now_utc(),
+                );
+                wushe_app::regions_file::import_text(&store, text, ev)
+                    .await
+                    .expect("regions");
+            }
+            store.close().await;
+            let app = App::build(config).await.expect("build");
+            let base = format!("http://{}", app.local_addr());
+            ready_tx
+                .send((base, app.state().intake_stats.clone()))
+                .expect("ready");
+            app.run_until(async {
+                let _ = stop_rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+    });
+    let (base, stats) = ready_rx.recv().expect("server ready");
+    Server {
+        base,
+        stats,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    }
+}
+
+static KEY: AtomicU64 = AtomicU64::new(0);
+
+fn body() -> (String, String) {
+    let n = KEY.fetch_add(1, Ordering::Relaxed);
+    let key = format!("bench-{}-{n}", std::process::id());
+    let body = format!(
+        r#"{{"category":"supplies","description":"家里菜不够了 {n}","who_for":"self","community":"310101020001","building":"1号","contact_name":"测试","mobile":"13800001111","privacy_consent":true,"health_consent":true}}"#
+    );
+    (key, body)
+}
+
+/// One POST; its status (0 when the connection failed) and latency.
+async fn post(http: &reqwest::Client, base: &str) -> (u16, Duration) {
+    let (key, body) = body();
+    let t = Instant::now();
+    let status = http
+        .post(format!("{base}/api/v1/needs"))
+        .header("idempotency-key", key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0);
+    (status, t.elapsed())
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Closed loop with `conns` connections for `secs`: (requests/s, p50, p99, rows per commit).
+async fn closed_loop(server: &Server, conns: usize, secs: u64) -> (f64, Duration, Duration, f64) {
+    let (c0, r0) = (
+        server.stats.commits.load(Ordering::Relaxed),
+        server.stats.rows.load(Ordering::Relaxed),
+    );
+    let until = Instant::now() + Duration::from_secs(secs);
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let base = server.base.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut lat = Vec::new();
+            while Instant::now() < until {
+                let (s, d) = post(&http, &base).await;
+                if s == 201 {
+                    lat.push(d);
+                }
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.expect("client"));
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    lat.sort();
+    let commits = server.stats.commits.load(Ordering::Relaxed) - c0;
+    let rows = server.stats.rows.load(Ordering::Relaxed) - r0;
+    (
+        lat.len() as f64 / elapsed,
+        pct(&lat, 0.5),
+        pct(&lat, 0.99),
+        rows as f64 / commits.max(1) as f64,
+    )
+}
+
+/// Open loop at `rate`/s for `secs`, latency counted from the scheduled send time:
+/// (p99 of successes, answers by status).
+async fn open_loop(base: &str, rate: u64, secs: u64) -> (Duration, Vec<(u16, u64)>) {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .expect("client");
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..rate * secs {
+        let due = start + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let (http, base) = (http.clone(), base.to_string());
+        tasks.push(tokio::spawn(async move {
+            let (s, _) = post(&http, &base).await;
+            (s, due.elapsed())
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut by_status = std::collections::BTreeMap::new();
+    for t in tasks {
+        let (s, d) = t.await.expect("request");
+        *by_status.entry(s).or_insert(0u64) += 1;
+        if s == 201 {
+            lat.push(d);
+        }
+    }
+    lat.sort();
+    (pct(&lat, 0.99), by_status.into_iter().collect())
+}
+
+/// p99 of writing 4 KiB and fdatasync, 200 times, in `dir`.
+fn fdatasync_probe(dir: &Path) -> Duration {
+    use std::io::Write;
+    let path = dir.join("probe.bin");
+    let mut f = std::fs::File::create(&path).expect("probe file");
+    let block = [7u8; 4096];
+    let mut lat = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        f.write_all(&block).expect("write");
+        f.sync_data().expect("fdatasync");
+        lat.push(t.elapsed());
+    }
+    let _ = std::fs::remove_file(&path);
+    lat.sort();
+    pct(&lat, 0.99)
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wushe-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn sqlite(name: &str, durable: bool) -> (PathBuf, Config) {
+    let dir = temp(name);
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    let cfg = config(&dir, url, None, durable);
+    (dir, cfg)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), BoxError> {
+    let secs = seconds();
+    println!("intake benchmark: {secs} s per phase, load generator in the same process");
+
+    // P1 on SQLite, durable and not.
+    let (dir, cfg) = sqlite("full", true);
+    let full = serve(cfg);
+    let (rps, p50, p99, rpc) = closed_loop(&full, 64, secs).await;
+    println!(
+        "P1 SQLite synchronous=FULL   64 conns: {rps:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc:6.1}",
+        ms(p50),
+        ms(p99)
+    );
+    let (dir_n, cfg_n) = sqlite("normal", false);
+    let normal = serve(cfg_n);
+    let (rps_n, p50_n, p99_n, rpc_n) = closed_loop(&normal, 64, secs).await;
+    println!(
+        "P1 SQLite synchronous=NORMAL 64 conns: {rps_n:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc_n:6.1}",
+        ms(p50_n),
+        ms(p99_n)
+    );
+    println!("P1 ratio durable ÷ normal: {:.2} (target ≥ 0.6)", rps / rps_n);
+    drop(normal);
+    let _ = std::fs::remove_dir_all(&dir_n);
+
+    // P2: 500/s open loop against the fdatasync probe.
+    let (p99_open, statuses) = open_loop(&full.base, 500, secs).await;
+    let probe = fdatasync_probe(&dir);
+    println!(
+        "P2 500 req/s open loop: p99 {:6.2} ms; 4 KiB fdatasync p99 {:6.2} ms; bound 2×probe+2 ms = {:6.2} ms ({}); answers {statuses:?}",
+        ms(p99_open),
+        ms(probe),
+        ms(probe) * 2.0 + 2.0,
+        if ms(p99_open) <= ms(probe) * 2.0 + 2.0 {
+            "within"
+        } else {
+            "over"
+        }
+    );
+
+    // P3: three times the capacity with 2,000 idle connections held open.
+    let addr = full.base.trim_start_matches("http://").to_string();
+    let mut idle = Vec::new();
+    for _ in 0..2000 {
+        if let Ok(s) = tokio::net::TcpStream::connect(&addr).await {
+            idle.push(s);
+        }
+    }
+    let rate = (rps * 3.0).max(300.0) as u64;
+    let (_, statuses) = open_loop(&full.base, rate, secs).await;
+    drop(idle);
+    let t = Instant::now();
+    let http = reqwest::Client::new();
+    let healthy = loop {
+        let (s, _) = post(&http, &full.base).await;
+        if s == 201 {
+            break Some(t.elapsed());
+        }
+        if t.elapsed() > Duration::from_secs(30) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!(
+        "P3 overload at {rate} req/s (3× P1) with 2,000 idle connections: answers {statuses:?}; a need accepted again after {}",
+        healthy
+            .map(|d| format!("{:.2} s", d.as_secs_f64()))
+            .unwrap_or_else(|| "never (30 s)".into())
+    );
+    drop(full);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // P1 on PostgreSQL.
+    if let Ok(url) = std::env::var("WUSHE_BENCH_POSTGRES_URL") {
+        let dir = temp("pg");
+        let key = dir.join("secret.key");
+        let ring = wushe_core::crypto::Keyring::generate()?;
+        wushe_app::keys::write_new_key_file(&key, &ring)?;
+        let pg = serve(config(&dir, url, Some(key), true));
+        let (rps, p50, p99, rpc) = closed_loop(&pg, 64, secs).await;
+        println!(
+            "P1 PostgreSQL               64 conns: {rps:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc:6.1}",
+            ms(p50),
+            ms(p99)
+        );
+        drop(pg);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
