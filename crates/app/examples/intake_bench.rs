@@ -277,7 +277,10 @@ async fn main() -> Result<(), BoxError> {
         ms(p50_n),
         ms(p99_n)
     );
-    println!("P1 ratio durable ÷ normal: {:.2} (target ≥ 0.6)", rps / rps_n);
+    println!(
+        "P1 ratio durable ÷ normal: {:.2} (target ≥ 0.6)",
+        rps / rps_n
+    );
     drop(normal);
     let _ = std::fs::remove_dir_all(&dir_n);
 

@@ -542,6 +542,10 @@ pub async fn act(
             d.event(EventKind::ContactAttempt, data, Some(&note))?;
         }
         Command::Message { text: t } => {
+            // A resolved need may still get a word to the resident; an ended one may not.
+            if need.state.is_final() {
+                return Err(not_open(&need));
+            }
             let t = text(
                 "text",
                 t,
@@ -606,12 +610,16 @@ fn open_state(need: &Need) -> Result<()> {
     if need.state.is_open() {
         Ok(())
     } else {
-        Err(Error::Conflict(format!(
-            "此求助已“{}”，请先重新打开 / The need is '{}'; reopen it first",
-            need.state.zh(),
-            need.state.en()
-        )))
+        Err(not_open(need))
     }
+}
+
+fn not_open(need: &Need) -> Error {
+    Error::Conflict(format!(
+        "此求助已“{}”，请先重新打开 / The need is '{}'; reopen it first",
+        need.state.zh(),
+        need.state.en()
+    ))
 }
 
 fn unknown_org() -> Error {
