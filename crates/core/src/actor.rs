@@ -97,6 +97,8 @@ impl Role {
                 ManageUsers,
                 ViewAudit,
                 RevealSensitive,
+                ManageVolunteers,
+                ServeShifts,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -113,10 +115,11 @@ impl Role {
                 ManageOrgs,
                 ViewUsers,
                 RevealSensitive,
+                ManageVolunteers,
             ],
             Role::HotlineOperator | Role::Counselor => &[ViewPlaces, ViewOrgs, RevealSensitive],
             Role::CharityStaff => &[ViewPlaces, ViewOrgs],
-            Role::Volunteer => &[ViewPlaces],
+            Role::Volunteer => &[ViewPlaces, ServeShifts],
         }
     }
 }
@@ -147,6 +150,13 @@ pub enum Permission {
     /// permissions its giver holds. Not civil affairs (district oversight works on figures),
     /// volunteers (tasks show only what they need) or charity staff.
     RevealSensitive,
+    /// Publish call-ups, decide sign-ups, run posts and shifts (assign, check in, mark
+    /// no-shows) and export hours, in scope.
+    ManageVolunteers,
+    /// Book one's own shifts under the grant's region, check in and out, see one's own
+    /// hours. Volunteers hold it; admins too, because a grant may only pass on permissions
+    /// its giver holds.
+    ServeShifts,
 }
 
 /// One role held over one region, optionally for one organisation.

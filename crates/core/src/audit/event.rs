@@ -35,10 +35,23 @@ pub enum Action {
     /// A full sensitive value was shown (recorded before it is decrypted).
     SensitiveRevealed,
     NeedCreated,
+    CampaignPublished,
+    VolunteerSignedUp,
+    SignupApproved,
+    SignupDeclined,
+    OrgCommitted,
+    PasswordLinkUsed,
+    ProfileUpdated,
+    PostCreated,
+    ShiftsAdded,
+    ShiftBooked,
+    ShiftAttendance,
+    CertificateIssued,
+    HoursExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 35] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -61,6 +74,19 @@ impl Action {
         Action::UserUnlocked,
         Action::SecondFactorEnrolled,
         Action::NeedCreated,
+        Action::CampaignPublished,
+        Action::VolunteerSignedUp,
+        Action::SignupApproved,
+        Action::SignupDeclined,
+        Action::OrgCommitted,
+        Action::PasswordLinkUsed,
+        Action::ProfileUpdated,
+        Action::PostCreated,
+        Action::ShiftsAdded,
+        Action::ShiftBooked,
+        Action::ShiftAttendance,
+        Action::CertificateIssued,
+        Action::HoursExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +113,19 @@ impl Action {
             Action::UserUnlocked => "user_unlocked",
             Action::SecondFactorEnrolled => "second_factor_enrolled",
             Action::NeedCreated => "need_created",
+            Action::CampaignPublished => "campaign_published",
+            Action::VolunteerSignedUp => "volunteer_signed_up",
+            Action::SignupApproved => "signup_approved",
+            Action::SignupDeclined => "signup_declined",
+            Action::OrgCommitted => "org_committed",
+            Action::PasswordLinkUsed => "password_link_used",
+            Action::ProfileUpdated => "volunteer_profile_updated",
+            Action::PostCreated => "post_created",
+            Action::ShiftsAdded => "shifts_added",
+            Action::ShiftBooked => "shift_booked",
+            Action::ShiftAttendance => "shift_attendance",
+            Action::CertificateIssued => "certificate_issued",
+            Action::HoursExported => "hours_exported",
         }
     }
 
@@ -119,6 +158,19 @@ impl Action {
             Action::UserUnlocked => "解除登录锁定",
             Action::SecondFactorEnrolled => "启用两步验证",
             Action::NeedCreated => "收到求助",
+            Action::CampaignPublished => "发布召集令",
+            Action::VolunteerSignedUp => "志愿者报名",
+            Action::SignupApproved => "通过报名",
+            Action::SignupDeclined => "未通过报名",
+            Action::OrgCommitted => "机构响应召集",
+            Action::PasswordLinkUsed => "通过链接设置密码",
+            Action::ProfileUpdated => "修改志愿者资料",
+            Action::PostCreated => "新建岗位",
+            Action::ShiftsAdded => "添加班次",
+            Action::ShiftBooked => "报名班次",
+            Action::ShiftAttendance => "签到/签退/缺勤",
+            Action::CertificateIssued => "开具志愿服务记录证明",
+            Action::HoursExported => "导出服务时长",
         }
     }
 
@@ -147,6 +199,19 @@ impl Action {
             Action::UserUnlocked => "Login lock lifted",
             Action::SecondFactorEnrolled => "Second factor enrolled",
             Action::NeedCreated => "Need received",
+            Action::CampaignPublished => "Call-up published",
+            Action::VolunteerSignedUp => "Volunteer signed up",
+            Action::SignupApproved => "Sign-up approved",
+            Action::SignupDeclined => "Sign-up declined",
+            Action::OrgCommitted => "Organisation answered a call-up",
+            Action::PasswordLinkUsed => "Password set by link",
+            Action::ProfileUpdated => "Volunteer profile edited",
+            Action::PostCreated => "Post created",
+            Action::ShiftsAdded => "Shifts added",
+            Action::ShiftBooked => "Shift booked",
+            Action::ShiftAttendance => "Check-in, check-out or no-show",
+            Action::CertificateIssued => "Service record certificate issued",
+            Action::HoursExported => "Hours exported",
         }
     }
 }
@@ -192,6 +257,12 @@ pub enum RecordKind {
     /// Ids: `table.column`, then the row.
     Sealed,
     Need,
+    Campaign,
+    Signup,
+    Post,
+    Shift,
+    Booking,
+    Certificate,
 }
 
 impl RecordKind {
@@ -206,6 +277,12 @@ impl RecordKind {
             RecordKind::Token => "token",
             RecordKind::Sealed => "sealed",
             RecordKind::Need => "need",
+            RecordKind::Campaign => "campaign",
+            RecordKind::Signup => "signup",
+            RecordKind::Post => "post",
+            RecordKind::Shift => "shift",
+            RecordKind::Booking => "booking",
+            RecordKind::Certificate => "certificate",
         }
     }
 }
