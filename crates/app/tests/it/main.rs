@@ -20,3 +20,4 @@ mod shell;
 mod tokens;
 mod totp;
 mod users;
+mod volunteers;

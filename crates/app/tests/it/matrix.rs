@@ -31,6 +31,8 @@ struct Foreign {
     token: TokenId,
     /// A need of a resident there: its tracking code (the link's secret is not known).
     tracking: String,
+    /// Call-up, sign-up, volunteer, post, shift, booking and certificate there.
+    vols: crate::volunteers::Planted,
     canaries: Vec<String>,
 }
 
@@ -95,20 +97,24 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         )
         .await
         .expect("token");
+    let vols = crate::volunteers::plant(app, code).await;
+    let mut canaries = vec![
+        user_canary,
+        token_canary,
+        format!("CANARY-NEED-{code}"),
+        format!("CANARY-RESIDENT-{code}"),
+        "13800009999".into(),
+    ];
+    canaries.extend(vols.canaries.iter().cloned());
     Foreign {
+        vols,
         code,
         user: user_id,
         grant,
         org: org.id,
         token: token.id,
         tracking: crate::needs::plant_need(app, code, now).await,
-        canaries: vec![
-            user_canary,
-            token_canary,
-            format!("CANARY-NEED-{code}"),
-            format!("CANARY-RESIDENT-{code}"),
-            "13800009999".into(),
-        ],
+        canaries,
     }
 }
 
@@ -138,8 +144,9 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
         .len();
     let code = TrackingCode::parse(&f.tracking).expect("tracking code");
     let need = s.need_by_code(&code).await.expect("need").expect("exists");
+    let vols = crate::volunteers::snapshot(app, &f.vols).await;
     format!(
-        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{}",
+        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{} {vols}",
         user.display_name,
         user.disabled,
         user.lang,
@@ -170,6 +177,15 @@ fn aim(template: &str, f: &Foreign) -> String {
             ("id", t) if t.contains("/orgs/") => f.org.to_string(),
             ("id", t) if t.contains("/users/") => f.user.to_string(),
             ("id", t) if t.contains("/tokens/") => f.token.to_string(),
+            ("id", t) if t.contains("/callups/") || t.contains("/campaigns/") => {
+                f.vols.campaign.to_string()
+            }
+            ("id", t) if t.contains("/signups/") => f.vols.signup.to_string(),
+            ("id", t) if t.starts_with("/posts/") => f.vols.post.to_string(),
+            ("id", t) if t.starts_with("/shifts/") => f.vols.shift.to_string(),
+            ("id", t) if t.starts_with("/bookings/") => f.vols.booking.to_string(),
+            ("id", t) if t.contains("/certificates/") => f.vols.certificate.clone(),
+            ("token", _) => "not-a-real-link-secret".to_string(),
             _ => panic!(
                 "the access matrix does not know what to put in {{{name}}} of {template}: add it"
             ),
@@ -202,6 +218,10 @@ fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
         ("q", "CANARY"),
         ("back", "/"),
         ("next", "/"),
+        ("action", "no_show"),
+        ("people", "5"),
+        ("t", "0123456789abcdef0123456789abcdef"),
+        ("password_again", "a-long-enough-password-2026"),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))

@@ -402,13 +402,14 @@ pub fn parse_shifts(f: &ShiftForm) -> Result<(Vec<Window>, i32)> {
     let date = e.take(parse_date("date", &f.date));
     let start = e.take(parse_time("start", &f.start));
     let end = e.take(parse_time("end", &f.end));
-    let slots = e.take(f.slots.trim().parse::<i32>().map_err(|_| {
-        err(
+    let slots = e.take(match f.slots.trim().parse::<i32>() {
+        Ok(n) if (1..=500).contains(&n) => Ok(n),
+        _ => Err(err(
             "slots",
             "名额请填写 1 到 500",
             "Slots: a number from 1 to 500",
-        )
-    }));
+        )),
+    });
     let days = if f.days.trim().is_empty() {
         Some(1)
     } else {

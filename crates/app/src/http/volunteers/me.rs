@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use wushe_core::Actor;
+use wushe_core::Store;
 use wushe_core::ids::{PostId, ShiftId};
 use wushe_core::volunteers::booking::{Attendance, BookingState, hours_text};
 use wushe_core::volunteers::service::{self, ProfileForm};
 use wushe_core::volunteers::{availability_from_str, certificate};
-use wushe_core::Store;
 
 use super::{
     Tick, all, availability_ticks, clock, day, first_message, id, kind_label, one, pairs,
@@ -69,9 +69,16 @@ async fn me_page(
     let mine_ids: Vec<ShiftId> = shifts.iter().map(|m| m.shift.id).collect();
     let mine = shifts
         .into_iter()
-        .filter(|m| m.shift.window.end + time::Duration::days(7) > now || m.booking.state == BookingState::CheckedOut)
+        .filter(|m| {
+            m.shift.window.end + time::Duration::days(7) > now
+                || m.booking.state == BookingState::CheckedOut
+        })
         .map(|m| Mine {
-            when: format!("{} – {}", when(m.shift.window.start, lang), clock(m.shift.window.end)),
+            when: format!(
+                "{} – {}",
+                when(m.shift.window.start, lang),
+                clock(m.shift.window.end)
+            ),
             post: m.post.name,
             kind: kind_label(lang, m.post.kind),
             state: lang.pick(m.booking.state.zh(), m.booking.state.en()),
@@ -120,7 +127,15 @@ pub async fn shifts(
     page: Page,
     Query(q): Query<MeQuery>,
 ) -> Result<Response, HttpError> {
-    me_page(&s, &a, page, String::new(), q.booked.is_some(), StatusCode::OK).await
+    me_page(
+        &s,
+        &a,
+        page,
+        String::new(),
+        q.booked.is_some(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn book(
@@ -199,7 +214,17 @@ pub async fn scan(
     Path(raw): Path<String>,
     Query(q): Query<ScanQuery>,
 ) -> Result<Response, HttpError> {
-    scan_page(&s, &a, page, id(&raw)?, q.t, String::new(), String::new(), StatusCode::OK).await
+    scan_page(
+        &s,
+        &a,
+        page,
+        id(&raw)?,
+        q.t,
+        String::new(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn scan_attend(
@@ -216,14 +241,39 @@ pub async fn scan_attend(
     match field_errors(r)? {
         Ok(state) => {
             let done = match state {
-                BookingState::CheckedIn => lang.pick("签到成功，辛苦了！", "Checked in. Thank you!"),
-                _ => lang.pick("签退成功，感谢您的服务！", "Checked out. Thank you for serving!"),
+                BookingState::CheckedIn => {
+                    lang.pick("签到成功，辛苦了！", "Checked in. Thank you!")
+                }
+                _ => lang.pick(
+                    "签退成功，感谢您的服务！",
+                    "Checked out. Thank you for serving!",
+                ),
             };
-            scan_page(&s, &a, page, pid, token, String::new(), done.into(), StatusCode::OK).await
+            scan_page(
+                &s,
+                &a,
+                page,
+                pid,
+                token,
+                String::new(),
+                done.into(),
+                StatusCode::OK,
+            )
+            .await
         }
         Err(e) => {
             let m = first_message(&e, lang);
-            scan_page(&s, &a, page, pid, token, m, String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            scan_page(
+                &s,
+                &a,
+                page,
+                pid,
+                token,
+                m,
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -305,7 +355,8 @@ pub async fn save_profile(
         Ok(()) => Ok(see_other("/me/profile?saved=1")),
         Err(errors) => {
             let lang = page.lang;
-            let skills = wushe_core::volunteers::parse_skills("skills", &f.skills).unwrap_or_default();
+            let skills =
+                wushe_core::volunteers::parse_skills("skills", &f.skills).unwrap_or_default();
             let availability: Vec<_> = f
                 .availability
                 .iter()
@@ -336,7 +387,15 @@ pub async fn issue(
     let name = one(&pairs(&body)?, "display_name");
     let mut random = [0u8; 5];
     getrandom::fill(&mut random).map_err(wushe_core::Error::internal)?;
-    let r = service::issue_certificate(s.store.as_ref(), &s.cipher, &a, &name, random, s.clock.now()).await;
+    let r = service::issue_certificate(
+        s.store.as_ref(),
+        &s.cipher,
+        &a,
+        &name,
+        random,
+        s.clock.now(),
+    )
+    .await;
     match field_errors(r)? {
         Ok((c, _)) => Ok(see_other(&format!("/me/certificates/{}", c.id))),
         Err(e) => {

@@ -19,7 +19,7 @@ use crate::http::error::HttpError;
 use crate::http::page::Lang;
 use crate::http::routes::Routes;
 
-pub use api::{CertificateDto, __path_verify};
+pub use api::{__path_verify, CertificateDto};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -105,7 +105,12 @@ pub fn clock(t: OffsetDateTime) -> String {
 pub fn day(t: OffsetDateTime, lang: Lang) -> String {
     let t = t.to_offset(UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC));
     match lang {
-        Lang::En => format!("{} {} {}", t.day(), &format!("{}", t.month())[..3], t.year()),
+        Lang::En => format!(
+            "{} {} {}",
+            t.day(),
+            &format!("{}", t.month())[..3],
+            t.year()
+        ),
         Lang::Zh => format!("{}年{}月{}日", t.year(), u8::from(t.month()), t.day()),
     }
 }

@@ -35,7 +35,11 @@ pub struct CampaignCard {
     pub ages: String,
 }
 
-pub(super) async fn card(store: &dyn Store, c: &Campaign, lang: Lang) -> Result<CampaignCard, HttpError> {
+pub(super) async fn card(
+    store: &dyn Store,
+    c: &Campaign,
+    lang: Lang,
+) -> Result<CampaignCard, HttpError> {
     let region = store
         .region(&c.region)
         .await?

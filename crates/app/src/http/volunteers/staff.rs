@@ -12,11 +12,11 @@ use qrcode::render::svg;
 use serde::Deserialize;
 use wushe_core::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
 use wushe_core::orgs::{Org, OrgFilter};
+use wushe_core::volunteers::PostKind;
 use wushe_core::volunteers::booking::hours_text;
 use wushe_core::volunteers::record::Campaign;
 use wushe_core::volunteers::service::{self, SignupView};
 use wushe_core::volunteers::signup::{CampaignForm, PostForm, ShiftForm};
-use wushe_core::volunteers::PostKind;
 use wushe_core::{Actor, Error, FieldErrors, Permission, Store};
 
 use super::public::{CampaignCard, card};
@@ -28,7 +28,11 @@ use crate::http::page::{Lang, Page};
 use crate::http::session::{CurrentActor, random_token};
 
 /// Organisations under the actor's scope for `p` (publishing or committing).
-async fn org_choices(store: &dyn Store, actor: &Actor, p: Permission) -> Result<Vec<Choice>, HttpError> {
+async fn org_choices(
+    store: &dyn Store,
+    actor: &Actor,
+    p: Permission,
+) -> Result<Vec<Choice>, HttpError> {
     let mut out: Vec<Choice> = Vec::new();
     for region in actor.scope(p) {
         let orgs: Vec<Org> = store
@@ -52,7 +56,11 @@ async fn org_choices(store: &dyn Store, actor: &Actor, p: Permission) -> Result<
 }
 
 /// The actor's scope regions and the places right below them.
-async fn region_choices(store: &dyn Store, actor: &Actor, communities_only: bool) -> Result<Vec<Choice>, HttpError> {
+async fn region_choices(
+    store: &dyn Store,
+    actor: &Actor,
+    communities_only: bool,
+) -> Result<Vec<Choice>, HttpError> {
     let mut out = Vec::new();
     for code in actor.scope(Permission::ManageVolunteers) {
         let mut stack = vec![code];
@@ -526,10 +534,16 @@ async fn roster_page(
         service::volunteers(s.store.as_ref(), a)
             .await?
             .into_iter()
-            .filter(|v| v.profile.region.covers(&post.region) || post.region.covers(&v.profile.region))
+            .filter(|v| {
+                v.profile.region.covers(&post.region) || post.region.covers(&v.profile.region)
+            })
             .map(|v| Choice {
                 value: v.user.to_string(),
-                label: format!("{}（{}）", v.display_name, skills_label(lang, v.profile.skills)),
+                label: format!(
+                    "{}（{}）",
+                    v.display_name,
+                    skills_label(lang, v.profile.skills)
+                ),
             })
             .collect()
     } else {
@@ -744,10 +758,7 @@ pub async fn hours_xlsx(
         .into_response())
 }
 
-fn xlsx(
-    rows: &[service::HoursRow],
-    lang: Lang,
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn xlsx(rows: &[service::HoursRow], lang: Lang) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::Workbook;
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
