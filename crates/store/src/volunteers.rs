@@ -860,3 +860,84 @@ impl VolunteerStore for SqlStore {
         }))
     }
 }
+
+impl SqlStore {
+    /// Demo seeding only: create many volunteer accounts (one shared password hash), their
+    /// grants and profiles in one transaction, with one audit entry naming them all.
+    pub async fn insert_demo_volunteers(
+        &self,
+        volunteers: &[(NewUser, Profile)],
+        password_hash: &str,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<Vec<UserId>> {
+        let ids: Vec<UserId> = volunteers.iter().map(|_| UserId::new()).collect();
+        let mut audit = audit.clone();
+        for id in &ids {
+            audit = audit.with_record_id(id);
+        }
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            for (id, (u, pr)) in ids.iter().zip(volunteers) {
+                sqlx::query(
+                    "INSERT INTO users (id, username, display_name, region_code, password_hash, lang, disabled, created_at, password_changed_at)
+                     VALUES ($1, $2, $3, $4, $5, 'zh', $6, $7, $7)",
+                )
+                .bind(id.0).bind(&u.username).bind(&u.display_name).bind(&u.region.0)
+                .bind(password_hash).bind(false).bind(ms(now))
+                .execute(&mut *tx).await.map_err(db_err)?;
+                for g in &u.grants {
+                    sqlx::query(
+                        "INSERT INTO grants (id, user_id, role, region_code, org_id, granted_by, created_at)
+                         VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+                    )
+                    .bind(GrantId::new().0).bind(id.0).bind(g.role.as_str()).bind(&g.region.0)
+                    .bind(g.org.map(|o| o.0)).bind(ms(now))
+                    .execute(&mut *tx).await.map_err(db_err)?;
+                }
+                insert_profile!(tx, id, pr, now);
+            }
+            append_entry!(tx, head, &audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(ids)
+        })
+    }
+
+    /// Demo seeding only: a profile for an existing account.
+    pub async fn insert_demo_profile(
+        &self,
+        user: UserId,
+        profile: &Profile,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            insert_profile!(tx, user, profile, now);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+}
+
+/// Insert a profile row in the open transaction `$tx` (expands once per backend).
+macro_rules! insert_profile {
+    ($tx:ident, $user:expr, $pr:expr, $now:expr) => {{
+        let pr: &Profile = $pr;
+        sqlx::query(
+            "INSERT INTO volunteer_profiles (user_id, skills, availability, home_community, team_org_id, region_code, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1)",
+        )
+        .bind($user.0)
+        .bind(skills_to_str(pr.skills))
+        .bind(&pr.availability)
+        .bind(&pr.home_community.0)
+        .bind(pr.team.map(|t| t.0))
+        .bind(&pr.region.0)
+        .bind(ms($now))
+        .execute(&mut *$tx)
+        .await
+        .map_err(db_err)?;
+    }};
+}
+use insert_profile;
