@@ -220,14 +220,14 @@ async fn seed_volunteers(
     let profile = |i: usize| {
         let mut skills = Skills::NONE;
         for (k, s) in Skill::ALL.iter().enumerate() {
-            if (i + k * 3 + seed as usize) % 7 == 0 {
+            if (i + k * 3 + seed as usize).is_multiple_of(7) {
                 skills = skills.with(*s);
             }
         }
         let avail: Vec<Availability> = Availability::ALL
             .iter()
             .enumerate()
-            .filter(|(k, _)| (i + k) % 3 != 0)
+            .filter(|(k, _)| !(i + k).is_multiple_of(3))
             .map(|(_, a)| *a)
             .collect();
         Profile {

@@ -22,7 +22,7 @@ use wushe_core::volunteers::signup::{CampaignForm, PostForm, SignupForm};
 use crate::harness::*;
 
 /// A strong password for volunteers in these tests.
-const VPASS: &str = "orchard lantern river 2026";
+pub const VPASS: &str = "orchard lantern river 2026";
 
 /// Records planted in one community for the access matrix and these tests.
 pub struct Planted {
@@ -58,7 +58,7 @@ pub async fn org_in(app: &TestApp, region: &str, kind: OrgKind) -> OrgId {
     org.id
 }
 
-fn campaign_form(org: OrgId, region: &str, now: OffsetDateTime) -> CampaignForm {
+pub fn campaign_form(org: OrgId, region: &str, now: OffsetDateTime) -> CampaignForm {
     let d = |days: i64| {
         let t = (now + Duration::days(days))
             .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("offset"));
@@ -92,7 +92,7 @@ fn signup_form(name: &str, mobile: &str, home: &str) -> SignupForm {
 }
 
 /// A staff actor (through the store) with `role` over `region`.
-async fn actor(app: &TestApp, role: Role, region: &str) -> wushe_core::Actor {
+pub async fn actor(app: &TestApp, role: Role, region: &str) -> wushe_core::Actor {
     let (_, id) = app.create_user(role, region).await;
     load_actor(app.state.store.as_ref(), id)
         .await

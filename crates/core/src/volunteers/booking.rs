@@ -419,11 +419,11 @@ mod tests {
                 .collect();
             let mut taken = vec![0i32; shifts.len()];
             let mut held: Vec<Vec<Window>> = vec![Vec::new(); people];
-            for p in 0..people {
+            for mine in held.iter_mut() {
                 for (i, s) in shifts.iter().enumerate() {
-                    if check_booking(s, slots, taken[i], &held[p], T0).is_ok() {
+                    if check_booking(s, slots, taken[i], mine, T0).is_ok() {
                         taken[i] += 1;
-                        held[p].push(*s);
+                        mine.push(*s);
                     }
                 }
             }

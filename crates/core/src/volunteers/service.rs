@@ -952,8 +952,8 @@ pub async fn open_shifts(
         .filter(|s| s.taken < s.slots)
         .take(200)
     {
-        if !posts.contains_key(&s.post) {
-            posts.insert(s.post, store.post(s.post).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = posts.entry(s.post) {
+            e.insert(store.post(s.post).await?);
         }
         if let Some(Some(p)) = posts.get(&s.post) {
             out.push((s, p.clone()));

@@ -48,10 +48,10 @@ pub(super) async fn card(
     let ages = match (c.min_age, c.max_age) {
         (None, None) => String::new(),
         (a, b) => format!(
-            "{} {}–{}",
-            lang.pick("年龄", "Ages"),
+            "{}–{} {}",
             a.unwrap_or(16),
-            b.unwrap_or(90)
+            b.unwrap_or(90),
+            lang.pick("岁", "years")
         ),
     };
     Ok(CampaignCard {

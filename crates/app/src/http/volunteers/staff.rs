@@ -162,6 +162,7 @@ pub async fn publish(
 /// A sign-up as shown to staff.
 pub struct SignupRow {
     pub v: SignupView,
+    pub home: String,
     pub skills: String,
     pub availability: String,
     pub state: &'static str,
@@ -206,9 +207,22 @@ async fn campaign_page(
         committed += i64::from(m.people);
         com.push((name, m.people, m.note));
     }
+    let mut homes = std::collections::HashMap::new();
+    for v in &signups {
+        if !homes.contains_key(&v.home_community) {
+            let name = s
+                .store
+                .region(&v.home_community)
+                .await?
+                .map(|r| r.display_name)
+                .unwrap_or_else(|| v.home_community.0.clone());
+            homes.insert(v.home_community.clone(), name);
+        }
+    }
     let signups = signups
         .into_iter()
         .map(|v| SignupRow {
+            home: homes.get(&v.home_community).cloned().unwrap_or_default(),
             skills: skills_label(lang, v.skills),
             availability: v
                 .availability
