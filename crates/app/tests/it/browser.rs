@@ -293,7 +293,12 @@ async fn a_resident_asks_for_help_on_a_phone_and_is_told_to_call_120() {
 }
 
 async fn type_into(b: &Browser, id: &str, value: &str) {
-    let e = b.client.find(Locator::Id(id)).await.expect(id);
+    let e = b
+        .client
+        .wait()
+        .for_element(Locator::Id(id))
+        .await
+        .expect(id);
     b.client
         .execute(
             "arguments[0].scrollIntoView({block: 'center'});",
@@ -305,7 +310,12 @@ async fn type_into(b: &Browser, id: &str, value: &str) {
 }
 
 async fn click(b: &Browser, css: &str) {
-    let e = b.client.find(Locator::Css(css)).await.expect(css);
+    let e = b
+        .client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect(css);
     b.client
         .execute(
             "arguments[0].scrollIntoView({block: 'center'});",
@@ -443,6 +453,11 @@ async fn a_volunteer_signs_up_on_a_phone_is_approved_sets_a_password_books_and_c
     type_into(&b, "password", crate::volunteers::VPASS).await;
     type_into(&b, "password_again", crate::volunteers::VPASS).await;
     click(&b, "button.big").await;
+    c.wait()
+        .for_element(Locator::Css("p.ok"))
+        .await
+        .expect("password set");
+    screenshot(&b, "set-password-done-phone").await;
     click(&b, "a.button.primary").await;
     type_into(&b, "username", "13912345678").await;
     type_into(&b, "password", crate::volunteers::VPASS).await;
