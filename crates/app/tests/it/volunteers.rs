@@ -1082,6 +1082,12 @@ async fn staff_set_up_posts_and_shifts_assign_volunteers_and_edit_profiles_are_c
         .expect("post id");
     let shifts = app.state.store.shifts_of_post(pid).await.expect("s");
     assert_eq!(shifts.len(), 7, "a week of shifts");
+    // The assign page lists the volunteers who may serve there, with their skills.
+    let page = body(staff.get(&format!("/shifts/{}/assign", shifts[0].id)).await).await;
+    assert!(
+        page.contains(&format!("CANARY-VOLUNTEER-{QIAOYI}")) && page.contains("急救"),
+        "{page}"
+    );
     // Assign the planted volunteer; the one slot fills; a second assign is refused as full.
     let res = staff
         .post_form(
@@ -1256,5 +1262,37 @@ async fn the_hours_export_is_an_xlsx_with_formula_cells_neutralised() {
             .rows()
             .count(),
         1
+    );
+}
+
+#[tokio::test]
+async fn public_sign_ups_are_rate_limited_like_the_intake() {
+    let app = TestApp::spawn_with(|c| {
+        c.intake_per_ip_per_minute = 2;
+        c.intake_global_per_second = 0;
+    })
+    .await;
+    let p = plant(&app, QIAOYI).await;
+    let mut public = app.client();
+    let path = format!("/callups/{}", p.campaign);
+    public.get(&path).await;
+    for _ in 0..2 {
+        let res = public.post_form(&path, &[("name", "x")]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = public.post_form(&path, &[("name", "x")]).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("retry-after").is_some());
+    // A closed or unknown call-up is not found.
+    assert_eq!(
+        public.get("/callups/not-an-id").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        public
+            .get(&format!("/callups/{}", CampaignId::new()))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
     );
 }

@@ -41,7 +41,10 @@ pub fn router() -> Routes {
         .route("/posts/{id}", get(staff::roster))
         .route("/posts/{id}/shifts", post(staff::add_shifts))
         .route("/posts/{id}/scan", get(me::scan).post(me::scan_attend))
-        .route("/shifts/{id}/assign", post(staff::assign))
+        .route(
+            "/shifts/{id}/assign",
+            get(staff::assign_form).post(staff::assign),
+        )
         .route("/shifts/{id}/book", post(me::book))
         .route("/bookings/{id}/attendance", post(staff::attend))
         .route("/me/shifts", get(me::shifts))

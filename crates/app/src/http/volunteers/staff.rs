@@ -507,7 +507,6 @@ struct RosterPage {
     qr_svg: String,
     scan_url: String,
     shifts: Vec<ShiftRow>,
-    volunteers: Vec<Choice>,
     can_manage: bool,
     form: ShiftForm,
     errors: FormErrors,
@@ -544,25 +543,6 @@ async fn roster_page(
     let lang = page.lang;
     let (post, shifts) = service::roster(s.store.as_ref(), a, pid).await?;
     let can_manage = a.can_at(Permission::ManageVolunteers, &post.region);
-    let volunteers = if can_manage {
-        service::volunteers(s.store.as_ref(), a)
-            .await?
-            .into_iter()
-            .filter(|v| {
-                v.profile.region.covers(&post.region) || post.region.covers(&v.profile.region)
-            })
-            .map(|v| Choice {
-                value: v.user.to_string(),
-                label: format!(
-                    "{}（{}）",
-                    v.display_name,
-                    skills_label(lang, v.profile.skills)
-                ),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let token = service::post_token(&s.cipher, post.id)?;
     let scan_url = format!("{}/posts/{}/scan?t={token}", base_url(s, headers), post.id);
     let region = s
@@ -606,7 +586,6 @@ async fn roster_page(
         qr_svg: qr_svg(&scan_url)?,
         scan_url,
         shifts,
-        volunteers,
         can_manage,
         form,
         errors: FormErrors::new(errors, lang),
@@ -672,6 +651,75 @@ pub async fn add_shifts(
     }
 }
 
+#[derive(Template)]
+#[template(path = "volunteers/assign.html")]
+struct AssignPage {
+    page: Page,
+    shift: String,
+    post: String,
+    post_name: String,
+    when: String,
+    left: i32,
+    volunteers: Vec<Choice>,
+    message: String,
+}
+
+/// Volunteers who may serve at a shift, for the assign page (skills shown to choose by).
+async fn assign_page(
+    s: &AppState,
+    a: &Actor,
+    page: Page,
+    sid: ShiftId,
+    message: String,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
+    let lang = page.lang;
+    let shift = s.store.shift(sid).await?.ok_or(Error::NotFound)?;
+    a.require_at(
+        Permission::ManageVolunteers,
+        Permission::ManageVolunteers,
+        &shift.region,
+    )?;
+    let post = s.store.post(shift.post).await?.ok_or(Error::NotFound)?;
+    let volunteers = service::volunteers(s.store.as_ref(), a)
+        .await?
+        .into_iter()
+        .filter(|v| v.profile.region.covers(&shift.region))
+        .map(|v| Choice {
+            value: v.user.to_string(),
+            label: format!(
+                "{}（{}）",
+                v.display_name,
+                skills_label(lang, v.profile.skills)
+            ),
+        })
+        .collect();
+    let p = AssignPage {
+        shift: shift.id.to_string(),
+        post: post.id.to_string(),
+        post_name: post.name,
+        when: format!(
+            "{} – {}",
+            when(shift.window.start, lang),
+            clock(shift.window.end)
+        ),
+        left: shift.slots - shift.taken,
+        volunteers,
+        message,
+        page,
+    };
+    render(status, &p)
+}
+
+pub async fn assign_form(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    page: Page,
+    Path(raw): Path<String>,
+) -> Result<Response, HttpError> {
+    assign_page(&s, &a, page, id(&raw)?, String::new(), StatusCode::OK).await
+}
+
 #[derive(Deserialize)]
 pub struct AssignForm {
     #[serde(default)]
@@ -681,7 +729,6 @@ pub struct AssignForm {
 pub async fn assign(
     State(s): State<AppState>,
     CurrentActor(a): CurrentActor,
-    headers: HeaderMap,
     page: Page,
     Path(raw): Path<String>,
     Form(f): Form<AssignForm>,
@@ -693,18 +740,7 @@ pub async fn assign(
         Ok(_) => Ok(see_other(&format!("/posts/{}", shift.post))),
         Err(e) => {
             let m = first_message(&e, page.lang);
-            roster_page(
-                &s,
-                &a,
-                &headers,
-                page,
-                shift.post,
-                ShiftForm::default(),
-                FieldErrors::default(),
-                m,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            assign_page(&s, &a, page, sid, m, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
