@@ -520,3 +520,116 @@ async fn a_volunteer_signs_up_on_a_phone_is_approved_sets_a_password_books_and_c
     );
     b.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn the_volunteer_pages_fit_a_phone_and_a_desk() {
+    use wushe_core::Clock;
+    use wushe_core::volunteers::service;
+
+    let app = TestApp::spawn().await;
+    let p = crate::volunteers::plant(&app, QIAOYI).await;
+    let s = &app.state;
+    // A certificate of the planted volunteer, to show and verify.
+    let v = wushe_core::users::service::load_actor(s.store.as_ref(), p.volunteer)
+        .await
+        .expect("a")
+        .expect("v");
+    let (cert, code) = service::issue_certificate(
+        s.store.as_ref(),
+        &s.cipher,
+        &v,
+        "周同学",
+        [7, 7, 7, 7, 7],
+        app.clock.now(),
+    )
+    .await
+    .expect("certificate");
+    let (worker, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    let mobile = s
+        .store
+        .user(p.volunteer)
+        .await
+        .expect("u")
+        .expect("e")
+        .username;
+    let hash = wushe_core::users::password::hash(PASSWORD).expect("hash");
+    s.store
+        .change_password(
+            p.volunteer,
+            &hash,
+            app.clock.now(),
+            None,
+            &wushe_core::audit::AuditEvent::new(
+                wushe_core::audit::Action::PasswordChanged,
+                app.clock.now(),
+            ),
+        )
+        .await
+        .expect("password");
+    for (w, h, size) in [(390, 844, "phone"), (1280, 800, "desk")] {
+        let Some(b) = browser(w, h).await else {
+            return;
+        };
+        let c = &b.client;
+        let public = [
+            ("/callups".to_string(), "callups"),
+            (format!("/callups/{}", p.campaign), "callup"),
+            (format!("/verify?code={code}"), "verify-ok"),
+            ("/verify?code=0000-0000-0000-0000".to_string(), "verify-bad"),
+        ];
+        for (path, name) in &public {
+            c.goto(&format!("{}{path}", app.url)).await.expect("open");
+            assert!(
+                !scrolls_sideways(&b).await,
+                "{path} scrolls sideways at {w}px"
+            );
+            screenshot(&b, &format!("{name}-{size}")).await;
+        }
+        c.goto(&format!("{}/login", app.url)).await.expect("login");
+        fill_login(&b, &worker).await;
+        c.wait()
+            .for_element(Locator::Css("nav.nav"))
+            .await
+            .expect("signed in");
+        let staff = [
+            ("/volunteers".to_string(), "campaigns"),
+            (format!("/volunteers/campaigns/{}", p.campaign), "campaign"),
+            ("/posts".to_string(), "posts"),
+            (format!("/posts/{}", p.post), "roster"),
+            (format!("/shifts/{}/assign", p.shift), "assign"),
+        ];
+        for (path, name) in &staff {
+            c.goto(&format!("{}{path}", app.url)).await.expect("open");
+            assert!(
+                !scrolls_sideways(&b).await,
+                "{path} scrolls sideways at {w}px"
+            );
+            screenshot(&b, &format!("{name}-{size}")).await;
+        }
+        click(&b, "form.logout button").await;
+        c.wait()
+            .for_element(Locator::Id("username"))
+            .await
+            .expect("logged out");
+        fill_login(&b, &mobile).await;
+        c.wait()
+            .for_element(Locator::Css("nav.nav"))
+            .await
+            .expect("signed in");
+        let mine = [
+            ("/me/shifts".to_string(), "me-shifts"),
+            ("/me/profile".to_string(), "profile"),
+            (format!("/me/certificates/{}", cert.id), "certificate"),
+        ];
+        for (path, name) in &mine {
+            c.goto(&format!("{}{path}", app.url)).await.expect("open");
+            assert!(
+                !scrolls_sideways(&b).await,
+                "{path} scrolls sideways at {w}px"
+            );
+            screenshot(&b, &format!("{name}-{size}")).await;
+        }
+        click(&b, "form.logout button").await;
+        b.client.clone().close().await.expect("close");
+    }
+}

@@ -54,6 +54,20 @@ impl CampaignState {
             _ => None,
         }
     }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            CampaignState::Open => "召集中",
+            CampaignState::Closed => "已结束",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            CampaignState::Open => "Open",
+            CampaignState::Closed => "Closed",
+        }
+    }
 }
 
 /// A call-up (召集令).

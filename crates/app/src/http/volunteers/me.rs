@@ -285,6 +285,7 @@ struct ProfilePage {
     skills: Vec<Tick>,
     availability: Vec<Tick>,
     home_community: String,
+    communities: Vec<(String, Vec<Choice>)>,
     team: String,
     teams: Vec<Choice>,
     version: i64,
@@ -326,6 +327,7 @@ pub async fn profile(
     let p = ProfilePage {
         skills: skill_ticks(lang, pr.skills),
         availability: availability_ticks(lang, &availability_from_str(&pr.availability)),
+        communities: super::public::communities(s.store.as_ref(), &pr.home_community).await?,
         home_community: pr.home_community.0,
         team: pr.team.map(|t| t.to_string()).unwrap_or_default(),
         teams: teams(s.store.as_ref()).await?,
@@ -365,6 +367,7 @@ pub async fn save_profile(
             let p = ProfilePage {
                 skills: skill_ticks(lang, skills),
                 availability: availability_ticks(lang, &availability),
+                communities: super::public::communities(s.store.as_ref(), &a.region).await?,
                 home_community: f.home_community,
                 team: f.team,
                 teams: teams(s.store.as_ref()).await?,

@@ -126,7 +126,7 @@ struct ShowPage {
 }
 
 /// Communities of the call-up's district, grouped by street.
-async fn communities(
+pub(super) async fn communities(
     store: &dyn Store,
     region: &RegionCode,
 ) -> Result<Vec<(String, Vec<Choice>)>, HttpError> {

@@ -97,7 +97,7 @@ async fn region_choices(
 #[template(path = "volunteers/campaigns.html")]
 struct CampaignsPage {
     page: Page,
-    rows: Vec<(Campaign, String)>,
+    rows: Vec<(Campaign, String, &'static str)>,
     form: CampaignForm,
     orgs: Vec<Choice>,
     regions: Vec<Choice>,
@@ -117,7 +117,8 @@ async fn campaigns_page(
         .into_iter()
         .map(|c| {
             let period = super::day(c.period.start, page.lang);
-            (c, period)
+            let state = page.lang.pick(c.state.zh(), c.state.en());
+            (c, period, state)
         })
         .collect();
     let p = CampaignsPage {
