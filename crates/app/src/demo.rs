@@ -59,18 +59,27 @@ const USERS: &[(&str, &str, Role, &str)] = &[
 /// Seed the demo database unless it is already seeded.
 pub async fn seed(store: &SqlStore, seed: u64) -> Result<DemoAccounts, BoxError> {
     let pass = format!("wushe-demo-{seed}");
+    let mut users: Vec<(String, String, String)> = USERS
+        .iter()
+        .map(|(u, _, r, c)| {
+            (
+                u.to_string(),
+                format!("{} {}", r.as_str(), r.zh()),
+                region_label(c),
+            )
+        })
+        .collect();
+    users.push((
+        "13900000000".into(),
+        format!(
+            "volunteer 志愿者 (…{:04}, {DEMO_VOLUNTEERS})",
+            DEMO_VOLUNTEERS - 1
+        ),
+        region_label(WULIQIAO),
+    ));
     let accounts = DemoAccounts {
         password: pass.clone(),
-        users: USERS
-            .iter()
-            .map(|(u, _, r, c)| {
-                (
-                    u.to_string(),
-                    format!("{} {}", r.as_str(), r.zh()),
-                    region_label(c),
-                )
-            })
-            .collect(),
+        users,
     };
     if store.user_by_name("admin").await?.is_some() {
         exempt_demo_accounts(store).await?;
