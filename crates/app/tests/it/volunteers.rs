@@ -131,7 +131,7 @@ async fn volunteer(
         &s.cipher,
         staff,
         sid,
-        wushe_core::users::password::decoy_hash(),
+        "!no-password-until-the-link-is-used",
         format!("secret-{}", uuid::Uuid::now_v7().simple()),
         app.clock.now(),
     )
@@ -413,6 +413,13 @@ async fn a_person_signs_up_on_the_public_page_staff_approve_and_the_link_sets_a_
     let mut v = app.client();
     assert_ne!(
         v.login("13812345678", VPASS).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Nor the decoy password, whose text is in the source.
+    assert_ne!(
+        v.login("13812345678", "decoy password nobody has")
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     // A weak password and a mismatch are refused next to their fields.

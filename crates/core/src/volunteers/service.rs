@@ -255,6 +255,9 @@ pub struct Approved {
 /// mobile number, with a profile from the sign-up and a one-time set-password link. The
 /// approver needs `ManageVolunteers` there; the grant is always and only the volunteer role
 /// (not a grant the approver chooses, so the users module's grant rule does not apply).
+/// `unusable_password_hash` must be the hash of a random secret nobody is told (never the
+/// login decoy, whose password is in the source): the account has no usable password until
+/// the link is used.
 pub async fn approve(
     store: &dyn Store,
     cipher: &Cipher,

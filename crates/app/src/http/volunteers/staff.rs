@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::http::error::HttpError;
 use crate::http::form::{Choice, FormErrors, field_errors, render, see_other};
 use crate::http::page::{Lang, Page};
-use crate::http::session::{CurrentActor, random_token};
+use crate::http::session::{CurrentActor, hashing, random_token};
 
 /// Organisations under the actor's scope for `p` (publishing or committing).
 async fn org_choices(
@@ -320,12 +320,15 @@ pub async fn approve(
     let sid: SignupId = id(&raw)?;
     let signup = s.store.signup(sid).await?.ok_or(Error::NotFound)?;
     let secret = random_token()?;
+    // Until the link is used the account's password is a random one nobody is told.
+    let unknown = random_token()?;
+    let unusable = hashing(&s, move || wushe_core::users::password::hash(&unknown)).await??;
     let r = service::approve(
         s.store.as_ref(),
         &s.cipher,
         &a,
         sid,
-        wushe_core::users::password::decoy_hash(),
+        &unusable,
         secret,
         s.clock.now(),
     )
