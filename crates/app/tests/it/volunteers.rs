@@ -1303,3 +1303,54 @@ async fn public_sign_ups_are_rate_limited_like_the_intake() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn scanning_the_post_code_while_signed_out_comes_back_to_it_after_login() {
+    let app = TestApp::spawn().await;
+    let p = plant(&app, QIAOYI).await;
+    let token = service::post_token(&app.state.cipher, p.post).expect("token");
+    let scan = format!("/posts/{}/scan?t={token}", p.post);
+    let mut v = app.client();
+    let res = v.get(&scan).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().expect("l").to_string();
+    assert!(to.starts_with("/login?next="), "{to}");
+    let next: String = url_decode(to.trim_start_matches("/login?next="));
+    assert_eq!(next, scan);
+    let mobile = app
+        .state
+        .store
+        .user(p.volunteer)
+        .await
+        .expect("u")
+        .expect("e")
+        .username;
+    let hash = wushe_core::users::password::hash(VPASS).expect("hash");
+    app.state
+        .store
+        .change_password(
+            p.volunteer,
+            &hash,
+            app.clock.now(),
+            None,
+            &AuditEvent::new(Action::PasswordChanged, app.clock.now()),
+        )
+        .await
+        .expect("password");
+    v.get("/login").await;
+    let res = v
+        .post_form(
+            "/login",
+            &[("username", &mobile), ("password", VPASS), ("next", &next)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"].to_str().expect("l"), scan);
+    assert_eq!(v.get(&scan).await.status(), StatusCode::OK);
+}
+
+fn url_decode(s: &str) -> String {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(&format!("x={s}")).expect("decode");
+    pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default()
+}
