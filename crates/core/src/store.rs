@@ -389,6 +389,15 @@ pub trait VolunteerStore: Send + Sync {
     async fn insert_post(&self, p: &Post, audit: &AuditEvent) -> Result<()>;
     async fn post(&self, id: PostId) -> Result<Option<Post>>;
     async fn list_posts(&self, scope: &[RegionCode]) -> Result<Vec<Post>>;
+    /// Set (or clear) the post's lead.
+    async fn set_post_lead(
+        &self,
+        post: PostId,
+        lead: Option<UserId>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Posts whose lead is `user`.
+    async fn posts_led_by(&self, user: UserId) -> Result<Vec<Post>>;
     /// Insert shifts of one post in one statement batch.
     async fn insert_shifts(&self, shifts: &[Shift], audit: &AuditEvent) -> Result<()>;
     async fn shift(&self, id: ShiftId) -> Result<Option<Shift>>;

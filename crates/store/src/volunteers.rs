@@ -648,6 +648,38 @@ impl VolunteerStore for SqlStore {
         rows.into_iter().map(Post::try_from).collect()
     }
 
+    async fn set_post_lead(
+        &self,
+        post: PostId,
+        lead: Option<UserId>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query("UPDATE posts SET lead_user_id = $1 WHERE id = $2")
+                .bind(lead.map(|u| u.0)).bind(post.0)
+                .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n != 1 {
+                return Err(Error::NotFound);
+            }
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn posts_led_by(&self, user: UserId) -> Result<Vec<Post>> {
+        let sql = format!(
+            "SELECT {POST_COLS} FROM posts WHERE lead_user_id = $1 ORDER BY name LIMIT 100"
+        );
+        let rows: Vec<PostRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(user.0).fetch_all(p).await)
+            .map_err(db_err)?;
+        rows.into_iter().map(Post::try_from).collect()
+    }
+
     async fn insert_shifts(&self, shifts: &[Shift], audit: &AuditEvent) -> Result<()> {
         let mut audit = audit.clone();
         for s in shifts {

@@ -249,8 +249,14 @@ pub async fn snapshot(app: &TestApp, p: &Planted) -> String {
     let shifts = s.shifts_of_post(p.post).await.expect("shifts").len();
     let commitments = s.commitments_of(p.campaign).await.expect("c").len();
     format!(
-        "{:?} {} {:?} {} {} v{} shifts={shifts} commitments={commitments}",
-        signup.state, shift.taken, booking.state, post.name, post.region, profile.version
+        "{:?} {} {:?} {} {} {:?} v{} shifts={shifts} commitments={commitments}",
+        signup.state,
+        shift.taken,
+        booking.state,
+        post.name,
+        post.region,
+        post.lead,
+        profile.version
     )
 }
 
@@ -1353,4 +1359,92 @@ fn url_decode(s: &str) -> String {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(&format!("x={s}")).expect("decode");
     pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_post_lead_runs_attendance_but_nothing_else() {
+    let app = TestApp::spawn().await;
+    let p = plant(&app, QIAOYI).await;
+    let staff_actor = actor(&app, Role::SocialWorker, QIAOYI).await;
+    let (lead, lead_mobile) = volunteer(&app, p.campaign, &staff_actor, "组长吴", QIAOYI).await;
+    let (other, other_mobile) = volunteer(&app, p.campaign, &staff_actor, "组员郑", QIAOYI).await;
+    let mut staff = app.login_as(Role::SocialWorker, QIAOYI).await;
+    let path = format!("/posts/{}/lead", p.post);
+    // Only a volunteer who may serve there can lead.
+    let (sw, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    for bad in [sw.to_string(), "x".into()] {
+        let res = staff.post_form(&path, &[("lead", &bad)]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = staff.post_form(&path, &[("lead", &lead.to_string())]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let roster = body(staff.get(&format!("/posts/{}", p.post)).await).await;
+    assert!(roster.contains("<strong class=\"post-lead\">组长吴</strong>"));
+    // The lead finds the post on their phone page and marks the planted volunteer.
+    app.clock.advance(Duration::days(1) + Duration::minutes(5));
+    let mut l = login_volunteer(&app, lead, &lead_mobile).await;
+    let mine = body(l.get("/me/shifts").await).await;
+    assert!(mine.contains(&format!("/posts/{}", p.post)), "{mine}");
+    let roster = body(l.get(&format!("/posts/{}", p.post)).await).await;
+    assert!(roster.contains(&format!("CANARY-VOLUNTEER-{QIAOYI}")));
+    assert!(
+        !roster.contains("/shifts\" class") && !roster.contains("添加班次"),
+        "no shift form for a lead"
+    );
+    let res = l
+        .post_form(
+            &format!("/bookings/{}/attendance", p.booking),
+            &[("action", "check_in")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // But cannot add shifts, assign or change the lead.
+    for (path, fields) in [
+        (
+            format!("/posts/{}/shifts", p.post),
+            vec![
+                ("date", "2026-04-03"),
+                ("start", "08:00"),
+                ("end", "12:00"),
+                ("slots", "2"),
+            ],
+        ),
+        (format!("/shifts/{}/assign", p.shift), vec![("user", "x")]),
+        (format!("/posts/{}/lead", p.post), vec![("lead", "")]),
+    ] {
+        let res = l.post_form(&path, &fields).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // Another volunteer is not the lead.
+    let mut o = login_volunteer(&app, other, &other_mobile).await;
+    assert_eq!(
+        o.get(&format!("/posts/{}", p.post)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = o
+        .post_form(
+            &format!("/bookings/{}/attendance", p.booking),
+            &[("action", "check_out")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let b = app
+        .state
+        .store
+        .booking(p.booking)
+        .await
+        .expect("b")
+        .expect("e");
+    assert_eq!(b.state, BookingState::CheckedIn);
+    // Clearing the lead ends it.
+    let mut staff = app.login_as(Role::SocialWorker, QIAOYI).await;
+    assert_eq!(
+        staff.post_form(&path, &[("lead", "")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let mut l = login_volunteer(&app, lead, &lead_mobile).await;
+    assert_eq!(
+        l.get(&format!("/posts/{}", p.post)).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

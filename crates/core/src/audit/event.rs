@@ -48,10 +48,11 @@ pub enum Action {
     ShiftAttendance,
     CertificateIssued,
     HoursExported,
+    PostLeadSet,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -87,6 +88,7 @@ impl Action {
         Action::ShiftAttendance,
         Action::CertificateIssued,
         Action::HoursExported,
+        Action::PostLeadSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -126,6 +128,7 @@ impl Action {
             Action::ShiftAttendance => "shift_attendance",
             Action::CertificateIssued => "certificate_issued",
             Action::HoursExported => "hours_exported",
+            Action::PostLeadSet => "post_lead_set",
         }
     }
 
@@ -171,6 +174,7 @@ impl Action {
             Action::ShiftAttendance => "签到/签退/缺勤",
             Action::CertificateIssued => "开具志愿服务记录证明",
             Action::HoursExported => "导出服务时长",
+            Action::PostLeadSet => "指定岗位负责人",
         }
     }
 
@@ -212,6 +216,7 @@ impl Action {
             Action::ShiftAttendance => "Check-in, check-out or no-show",
             Action::CertificateIssued => "Service record certificate issued",
             Action::HoursExported => "Hours exported",
+            Action::PostLeadSet => "Post lead set",
         }
     }
 }

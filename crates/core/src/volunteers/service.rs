@@ -612,6 +612,56 @@ fn runs(actor: &Actor, post: &Post) -> bool {
     actor.can_at(Permission::ManageVolunteers, &post.region) || post.lead == Some(actor.user_id)
 }
 
+/// Make a volunteer who may serve there the post's lead (an empty choice clears it). The
+/// lead runs the roster's attendance: check-in, check-out and no-shows.
+pub async fn set_lead(
+    store: &dyn Store,
+    actor: &Actor,
+    post: PostId,
+    user: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let p = store.post(post).await?.ok_or(Error::NotFound)?;
+    actor.require_at(
+        Permission::ManageVolunteers,
+        Permission::ManageVolunteers,
+        &p.region,
+    )?;
+    let lead = if user.trim().is_empty() {
+        None
+    } else {
+        let bad = || {
+            Error::invalid(
+                "lead",
+                "请从列表中选择一位可在这里服务的志愿者",
+                "Choose a volunteer from the list who may serve here",
+            )
+        };
+        let uid: UserId = user.trim().parse().map_err(|_| bad())?;
+        let target = crate::users::service::load_actor(store, uid)
+            .await?
+            .ok_or_else(bad)?;
+        if !target.can_at(Permission::ServeShifts, &p.region)
+            || !actor.can_at(Permission::ManageVolunteers, &target.region)
+        {
+            return Err(bad());
+        }
+        Some(uid)
+    };
+    let mut ids = vec![p.id.to_string()];
+    ids.extend(lead.map(|u| u.to_string()));
+    let audit = AuditEvent::new(Action::PostLeadSet, now)
+        .by(actor)
+        .region(&p.region)
+        .record(RecordKind::Post, ids);
+    store.set_post_lead(p.id, lead, &audit).await
+}
+
+/// Posts the actor leads.
+pub async fn posts_i_lead(store: &dyn Store, actor: &Actor) -> Result<Vec<Post>> {
+    store.posts_led_by(actor.user_id).await
+}
+
 /// A post with its shifts and who is on them.
 pub async fn roster(
     store: &dyn Store,

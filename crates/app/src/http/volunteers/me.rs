@@ -53,6 +53,8 @@ struct MePage {
     message: String,
     booked: bool,
     default_name: String,
+    /// Posts I lead: (id, name).
+    led: Vec<(String, String)>,
 }
 
 async fn me_page(
@@ -103,7 +105,13 @@ async fn me_page(
             left: sh.slots - sh.taken,
         })
         .collect();
+    let led = service::posts_i_lead(s.store.as_ref(), a)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.to_string(), p.name))
+        .collect();
     let p = MePage {
+        led,
         mine,
         open,
         hours: hours_text(minutes),

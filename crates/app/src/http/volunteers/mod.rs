@@ -40,6 +40,7 @@ pub fn router() -> Routes {
         .route("/posts", get(staff::posts).post(staff::create_post))
         .route("/posts/{id}", get(staff::roster))
         .route("/posts/{id}/shifts", post(staff::add_shifts))
+        .route("/posts/{id}/lead", post(staff::set_lead))
         .route("/posts/{id}/scan", get(me::scan).post(me::scan_attend))
         .route(
             "/shifts/{id}/assign",

@@ -512,6 +512,8 @@ struct RosterPage {
     scan_url: String,
     shifts: Vec<ShiftRow>,
     can_manage: bool,
+    lead: String,
+    leads: Vec<Choice>,
     form: ShiftForm,
     errors: FormErrors,
     message: String,
@@ -547,6 +549,20 @@ async fn roster_page(
     let lang = page.lang;
     let (post, shifts) = service::roster(s.store.as_ref(), a, pid).await?;
     let can_manage = a.can_at(Permission::ManageVolunteers, &post.region);
+    let lead = match post.lead {
+        Some(u) => s
+            .store
+            .user(u)
+            .await?
+            .map(|u| u.display_name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let leads = if can_manage {
+        serving_here(s, a, &post.region, lang).await?
+    } else {
+        Vec::new()
+    };
     let token = service::post_token(&s.cipher, post.id)?;
     let scan_url = format!("{}/posts/{}/scan?t={token}", base_url(s, headers), post.id);
     let region = s
@@ -591,6 +607,8 @@ async fn roster_page(
         scan_url,
         shifts,
         can_manage,
+        lead,
+        leads,
         form,
         errors: FormErrors::new(errors, lang),
         message,
@@ -655,6 +673,64 @@ pub async fn add_shifts(
     }
 }
 
+/// Volunteers in the actor's scope who may serve at `region`, labelled with their skills.
+async fn serving_here(
+    s: &AppState,
+    a: &Actor,
+    region: &wushe_core::regions::RegionCode,
+    lang: Lang,
+) -> Result<Vec<Choice>, HttpError> {
+    Ok(service::volunteers(s.store.as_ref(), a)
+        .await?
+        .into_iter()
+        .filter(|v| v.profile.region.covers(region))
+        .map(|v| Choice {
+            value: v.user.to_string(),
+            label: format!(
+                "{}（{}）",
+                v.display_name,
+                skills_label(lang, v.profile.skills)
+            ),
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct LeadForm {
+    #[serde(default)]
+    lead: String,
+}
+
+pub async fn set_lead(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    headers: HeaderMap,
+    page: Page,
+    Path(raw): Path<String>,
+    Form(f): Form<LeadForm>,
+) -> Result<Response, HttpError> {
+    let pid: PostId = id(&raw)?;
+    match field_errors(service::set_lead(s.store.as_ref(), &a, pid, &f.lead, s.clock.now()).await)?
+    {
+        Ok(()) => Ok(see_other(&format!("/posts/{pid}"))),
+        Err(e) => {
+            let m = first_message(&e, page.lang);
+            roster_page(
+                &s,
+                &a,
+                &headers,
+                page,
+                pid,
+                ShiftForm::default(),
+                FieldErrors::default(),
+                m,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "volunteers/assign.html")]
 struct AssignPage {
@@ -685,19 +761,7 @@ async fn assign_page(
         &shift.region,
     )?;
     let post = s.store.post(shift.post).await?.ok_or(Error::NotFound)?;
-    let volunteers = service::volunteers(s.store.as_ref(), a)
-        .await?
-        .into_iter()
-        .filter(|v| v.profile.region.covers(&shift.region))
-        .map(|v| Choice {
-            value: v.user.to_string(),
-            label: format!(
-                "{}（{}）",
-                v.display_name,
-                skills_label(lang, v.profile.skills)
-            ),
-        })
-        .collect();
+    let volunteers = serving_here(s, a, &shift.region, lang).await?;
     let p = AssignPage {
         shift: shift.id.to_string(),
         post: post.id.to_string(),
