@@ -476,6 +476,48 @@ async fn declining_needs_a_reason_and_organisations_commit_people() {
     let app = TestApp::spawn().await;
     let p = plant(&app, QIAOYI).await;
     let mut staff = app.login_as(Role::SocialWorker, QIAOYI).await;
+    // Before deciding, the worker may see the full name and mobile to call: with a reason,
+    // and each value's reveal lands in the audit log first.
+    let reveal = format!("/volunteers/signups/{}/reveal", p.signup);
+    let res = staff.post_form(&reveal, &[("reason", "看")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(res).await.contains("请写明查看完整信息的原因"));
+    let before = app
+        .state
+        .store
+        .audit_page(0, 10_000)
+        .await
+        .expect("log")
+        .len();
+    let res = staff
+        .post_form(&reveal, &[("reason", "电话核实报名信息")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = body(res).await;
+    assert!(page.contains("tel:13700001111") && page.contains(&format!("CANARY-SIGNUP-{QIAOYI}")));
+    let log = app.state.store.audit_page(0, 10_000).await.expect("log");
+    let reveals: Vec<_> = log[before..]
+        .iter()
+        .filter(|e| e.action == "sensitive_revealed")
+        .collect();
+    assert_eq!(reveals.len(), 2, "name and mobile, each audited");
+    assert!(
+        reveals
+            .iter()
+            .all(|e| e.record_ids.contains(&p.signup.to_string()))
+    );
+    assert!(
+        !log.iter().any(|e| e.record_ids.contains("13700001111")),
+        "never the value"
+    );
+    // A volunteer, or staff of another street, cannot.
+    let mut far = app.login_as(Role::SocialWorker, DAPUQIAO).await;
+    assert_eq!(
+        far.post_form(&reveal, &[("reason", "电话核实报名信息")])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     let path = format!("/volunteers/signups/{}/decline", p.signup);
     let res = staff.post_form(&path, &[("reason", "  ")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);

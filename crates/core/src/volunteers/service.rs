@@ -192,6 +192,54 @@ fn signup_view(cipher: &Cipher, s: &Signup) -> Result<SignupView> {
     })
 }
 
+/// The full name and mobile of a sign-up, to call the person before deciding: staff who
+/// manage volunteers there and may reveal sensitive values, with a reason; each value's
+/// reveal is audited before it is decrypted.
+pub async fn reveal_signup(
+    store: &dyn Store,
+    cipher: &Cipher,
+    log: &dyn crate::reveal::RevealLog,
+    actor: &Actor,
+    id: SignupId,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(String, String)> {
+    let s = store.signup(id).await?.ok_or(Error::NotFound)?;
+    let c = store.campaign(s.campaign).await?.ok_or(Error::NotFound)?;
+    actor.require_at(
+        Permission::ManageVolunteers,
+        Permission::ManageVolunteers,
+        &c.region,
+    )?;
+    let mut out = Vec::with_capacity(2);
+    for (column, bytes) in [
+        (&record::SIGNUP_NAME, &s.name),
+        (&record::SIGNUP_MOBILE, &s.mobile),
+    ] {
+        let sealed = crate::reveal::Sealed {
+            column,
+            row: s.id.0,
+            region: &c.region,
+            bytes,
+        };
+        out.push(
+            crate::reveal::reveal(
+                cipher,
+                log,
+                actor,
+                Permission::ManageVolunteers,
+                sealed,
+                reason,
+                now,
+            )
+            .await?,
+        );
+    }
+    let mobile = out.pop().unwrap_or_default();
+    let name = out.pop().unwrap_or_default();
+    Ok((name, mobile))
+}
+
 /// Call-ups in the actor's scope.
 pub async fn campaigns(store: &dyn Store, actor: &Actor) -> Result<Vec<Campaign>> {
     let scope = actor.scope(Permission::ManageVolunteers);

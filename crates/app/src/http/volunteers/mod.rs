@@ -36,6 +36,7 @@ pub fn router() -> Routes {
         .route("/volunteers/campaigns/{id}/commit", post(staff::commit))
         .route("/volunteers/signups/{id}/approve", post(staff::approve))
         .route("/volunteers/signups/{id}/decline", post(staff::decline))
+        .route("/volunteers/signups/{id}/reveal", post(staff::reveal))
         .route("/volunteers/hours.xlsx", get(staff::hours_xlsx))
         .route("/posts", get(staff::posts).post(staff::create_post))
         .route("/posts/{id}", get(staff::roster))

@@ -182,8 +182,11 @@ struct CampaignPage {
     orgs: Vec<Choice>,
     message: String,
     approved: Option<(String, String)>,
+    /// A sign-up's full name and mobile just revealed: (sign-up id, name, mobile).
+    revealed: Option<(String, String, String)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn campaign_page(
     s: &AppState,
     a: &Actor,
@@ -191,6 +194,7 @@ async fn campaign_page(
     cid: CampaignId,
     message: String,
     approved: Option<(String, String)>,
+    revealed: Option<(String, String, String)>,
     status: StatusCode,
 ) -> Result<Response, HttpError> {
     let lang = page.lang;
@@ -245,6 +249,7 @@ async fn campaign_page(
         orgs: org_choices(s.store.as_ref(), a, Permission::ManageOrgs).await?,
         message,
         approved,
+        revealed,
         page,
     };
     render(status, &p)
@@ -256,7 +261,17 @@ pub async fn campaign(
     page: Page,
     Path(raw): Path<String>,
 ) -> Result<Response, HttpError> {
-    campaign_page(&s, &a, page, id(&raw)?, String::new(), None, StatusCode::OK).await
+    campaign_page(
+        &s,
+        &a,
+        page,
+        id(&raw)?,
+        String::new(),
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -291,7 +306,17 @@ pub async fn commit(
         Ok(()) => Ok(see_other(&format!("/volunteers/campaigns/{cid}"))),
         Err(e) => {
             let m = first_message(&e, page.lang);
-            campaign_page(&s, &a, page, cid, m, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            campaign_page(
+                &s,
+                &a,
+                page,
+                cid,
+                m,
+                None,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -347,6 +372,7 @@ pub async fn approve(
                 signup.campaign,
                 String::new(),
                 Some((ok.username, link)),
+                None,
                 StatusCode::OK,
             )
             .await
@@ -359,6 +385,7 @@ pub async fn approve(
                 page,
                 signup.campaign,
                 m,
+                None,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -396,6 +423,64 @@ pub async fn decline(
                 page,
                 signup.campaign,
                 m,
+                None,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Show a sign-up's full name and mobile (audited, with a reason) so staff can call.
+pub async fn reveal(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    page: Page,
+    Path(raw): Path<String>,
+    Form(f): Form<RevealForm>,
+) -> Result<Response, HttpError> {
+    let sid: SignupId = id(&raw)?;
+    let signup = s.store.signup(sid).await?.ok_or(Error::NotFound)?;
+    let r = service::reveal_signup(
+        s.store.as_ref(),
+        &s.cipher,
+        s.reveal_log.as_ref(),
+        &a,
+        sid,
+        &f.reason,
+        s.clock.now(),
+    )
+    .await;
+    match field_errors(r)? {
+        Ok((name, mobile)) => {
+            campaign_page(
+                &s,
+                &a,
+                page,
+                signup.campaign,
+                String::new(),
+                None,
+                Some((sid.to_string(), name, mobile)),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => {
+            let m = first_message(&e, page.lang);
+            campaign_page(
+                &s,
+                &a,
+                page,
+                signup.campaign,
+                m,
+                None,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
