@@ -336,6 +336,8 @@ pub trait NeedStore: Send + Sync {
 pub trait VolunteerStore: Send + Sync {
     async fn insert_campaign(&self, c: &Campaign, audit: &AuditEvent) -> Result<()>;
     async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
+    /// Stop taking sign-ups; `false` if it was already closed.
+    async fn close_campaign(&self, id: CampaignId, audit: &AuditEvent) -> Result<bool>;
     /// Open call-ups whose period has not ended, newest first (the public list).
     async fn open_campaigns(&self, now: OffsetDateTime) -> Result<Vec<Campaign>>;
     /// Call-ups in regions under one of `scope`, newest first.

@@ -312,6 +312,22 @@ impl VolunteerStore for SqlStore {
         row.map(Campaign::try_from).transpose()
     }
 
+    async fn close_campaign(&self, id: CampaignId, audit: &AuditEvent) -> Result<bool> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query("UPDATE campaigns SET state = 'closed' WHERE id = $1 AND state = 'open'")
+                .bind(id.0)
+                .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(true)
+        })
+    }
+
     async fn open_campaigns(&self, now: OffsetDateTime) -> Result<Vec<Campaign>> {
         let sql = format!(
             "SELECT {CAMPAIGN_COLS} FROM campaigns WHERE state = 'open' AND ends_at > $1

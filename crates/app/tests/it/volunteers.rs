@@ -238,6 +238,7 @@ pub async fn plant(app: &TestApp, code: &str) -> Planted {
 pub async fn snapshot(app: &TestApp, p: &Planted) -> String {
     let s = &app.state.store;
     let signup = s.signup(p.signup).await.expect("signup").expect("exists");
+    let campaign = s.campaign(p.campaign).await.expect("c").expect("exists");
     let shift = s.shift(p.shift).await.expect("shift").expect("exists");
     let booking = s
         .booking(p.booking)
@@ -249,7 +250,8 @@ pub async fn snapshot(app: &TestApp, p: &Planted) -> String {
     let shifts = s.shifts_of_post(p.post).await.expect("shifts").len();
     let commitments = s.commitments_of(p.campaign).await.expect("c").len();
     format!(
-        "{:?} {} {:?} {} {} {:?} v{} shifts={shifts} commitments={commitments}",
+        "{:?} {:?} {} {:?} {} {} {:?} v{} shifts={shifts} commitments={commitments}",
+        campaign.state,
         signup.state,
         shift.taken,
         booking.state,
@@ -566,6 +568,66 @@ async fn declining_needs_a_reason_and_organisations_commit_people() {
         .post_form(&commit, &[("org", &far.to_string()), ("people", "3")])
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Closing the call-up takes it off the public pages and ends commitments.
+    let mut public = app.client();
+    assert_eq!(
+        public
+            .get(&format!("/callups/{}", p.campaign))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let close = format!("/volunteers/campaigns/{}/close", p.campaign);
+    assert_eq!(
+        staff.post_form(&close, &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        staff.post_form(&close, &[]).await.status(),
+        StatusCode::SEE_OTHER,
+        "twice is fine"
+    );
+    assert_eq!(
+        public
+            .get(&format!("/callups/{}", p.campaign))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !body(public.get("/callups").await)
+            .await
+            .contains(&p.campaign.to_string())
+    );
+    let res = staff
+        .post_form(&commit, &[("org", &org.to_string()), ("people", "2")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        body(
+            staff
+                .get(&format!("/volunteers/campaigns/{}", p.campaign))
+                .await
+        )
+        .await
+        .contains("已结束报名")
+    );
+    let mut far_staff = app.login_as(Role::SocialWorker, DAPUQIAO).await;
+    let far_plant = plant(&app, DAPUQIAO_COMMUNITY).await;
+    assert_eq!(
+        staff
+            .post_form(
+                &format!("/volunteers/campaigns/{}/close", far_plant.campaign),
+                &[]
+            )
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        far_staff.post_form(&close, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 /// Log a volunteer in through the real login form (after setting the password directly).

@@ -49,10 +49,11 @@ pub enum Action {
     CertificateIssued,
     HoursExported,
     PostLeadSet,
+    CampaignClosed,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 37] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -89,6 +90,7 @@ impl Action {
         Action::CertificateIssued,
         Action::HoursExported,
         Action::PostLeadSet,
+        Action::CampaignClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -129,6 +131,7 @@ impl Action {
             Action::CertificateIssued => "certificate_issued",
             Action::HoursExported => "hours_exported",
             Action::PostLeadSet => "post_lead_set",
+            Action::CampaignClosed => "campaign_closed",
         }
     }
 
@@ -175,6 +178,7 @@ impl Action {
             Action::CertificateIssued => "开具志愿服务记录证明",
             Action::HoursExported => "导出服务时长",
             Action::PostLeadSet => "指定岗位负责人",
+            Action::CampaignClosed => "结束召集",
         }
     }
 
@@ -217,6 +221,7 @@ impl Action {
             Action::CertificateIssued => "Service record certificate issued",
             Action::HoursExported => "Hours exported",
             Action::PostLeadSet => "Post lead set",
+            Action::CampaignClosed => "Call-up closed",
         }
     }
 }

@@ -192,6 +192,27 @@ fn signup_view(cipher: &Cipher, s: &Signup) -> Result<SignupView> {
     })
 }
 
+/// Stop a call-up taking sign-ups (staff who manage volunteers there).
+pub async fn close(
+    store: &dyn Store,
+    actor: &Actor,
+    id: CampaignId,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let c = store.campaign(id).await?.ok_or(Error::NotFound)?;
+    actor.require_at(
+        Permission::ManageVolunteers,
+        Permission::ManageVolunteers,
+        &c.region,
+    )?;
+    let audit = AuditEvent::new(Action::CampaignClosed, now)
+        .by(actor)
+        .region(&c.region)
+        .record(RecordKind::Campaign, [c.id]);
+    store.close_campaign(c.id, &audit).await?;
+    Ok(())
+}
+
 /// The full name and mobile of a sign-up, to call the person before deciding: staff who
 /// manage volunteers there and may reveal sensitive values, with a reason; each value's
 /// reveal is audited before it is decrypted.

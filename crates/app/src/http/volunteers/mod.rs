@@ -34,6 +34,7 @@ pub fn router() -> Routes {
         .route("/volunteers", get(staff::campaigns).post(staff::publish))
         .route("/volunteers/campaigns/{id}", get(staff::campaign))
         .route("/volunteers/campaigns/{id}/commit", post(staff::commit))
+        .route("/volunteers/campaigns/{id}/close", post(staff::close))
         .route("/volunteers/signups/{id}/approve", post(staff::approve))
         .route("/volunteers/signups/{id}/decline", post(staff::decline))
         .route("/volunteers/signups/{id}/reveal", post(staff::reveal))

@@ -176,6 +176,7 @@ struct CampaignPage {
     page: Page,
     c: CampaignCard,
     id: String,
+    open: bool,
     signups: Vec<SignupRow>,
     commitments: Vec<(String, i32, String)>,
     committed: i64,
@@ -243,6 +244,7 @@ async fn campaign_page(
     let p = CampaignPage {
         c: card(s.store.as_ref(), &c, lang).await?,
         id: c.id.to_string(),
+        open: c.state == wushe_core::volunteers::record::CampaignState::Open,
         signups,
         commitments: com,
         committed,
@@ -272,6 +274,16 @@ pub async fn campaign(
         StatusCode::OK,
     )
     .await
+}
+
+pub async fn close(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(raw): Path<String>,
+) -> Result<Response, HttpError> {
+    let cid: CampaignId = id(&raw)?;
+    service::close(s.store.as_ref(), &a, cid, s.clock.now()).await?;
+    Ok(see_other(&format!("/volunteers/campaigns/{cid}")))
 }
 
 #[derive(Deserialize)]
