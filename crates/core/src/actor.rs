@@ -100,6 +100,8 @@ impl Role {
                 ViewNeeds,
                 HandleNeeds,
                 EnterNeeds,
+                ManageVolunteers,
+                ServeShifts,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -120,6 +122,7 @@ impl Role {
                 ViewNeeds,
                 HandleNeeds,
                 EnterNeeds,
+                ManageVolunteers,
             ],
             Role::HotlineOperator => {
                 &[ViewPlaces, ViewOrgs, RevealSensitive, ViewNeeds, EnterNeeds]
@@ -132,7 +135,7 @@ impl Role {
                 HandleNeeds,
             ],
             Role::CharityStaff => &[ViewPlaces, ViewOrgs],
-            Role::Volunteer => &[ViewPlaces],
+            Role::Volunteer => &[ViewPlaces, ServeShifts],
         }
     }
 }
@@ -169,6 +172,13 @@ pub enum Permission {
     HandleNeeds,
     /// Enter a need for someone who phoned or came in (hotline operators, community staff).
     EnterNeeds,
+    /// Publish call-ups, decide sign-ups, run posts and shifts (assign, check in, mark
+    /// no-shows) and export hours, in scope.
+    ManageVolunteers,
+    /// Book one's own shifts under the grant's region, check in and out, see one's own
+    /// hours. Volunteers hold it; admins too, because a grant may only pass on permissions
+    /// its giver holds.
+    ServeShifts,
 }
 
 /// One role held over one region, optionally for one organisation.

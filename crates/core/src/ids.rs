@@ -50,4 +50,9 @@ typed_id!(
     ReferralId,
     TaskId,
     NotificationId,
+    CampaignId,
+    SignupId,
+    PostId,
+    ShiftId,
+    BookingId,
 );

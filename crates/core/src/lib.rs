@@ -20,6 +20,7 @@ pub mod store;
 pub mod text;
 pub mod tokens;
 pub mod users;
+pub mod volunteers;
 
 pub use actor::{Actor, Grant, Permission, Role};
 pub use clock::{Clock, SystemClock, TestClock};

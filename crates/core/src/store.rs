@@ -15,6 +15,7 @@ use crate::actor::Grant;
 use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use crate::crypto::{EncryptedColumn, KeyId};
 use crate::error::Result;
+use crate::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
 use crate::ids::{GrantId, JobId, NeedId, OrgId, TokenId, UserId};
 use crate::jobs::{Job, NewJob};
 use crate::needs::queue::NeedQuery;
@@ -27,6 +28,11 @@ use crate::tokens::ApiToken;
 use crate::users::login::{Alert, FailureCounts, LoginFailure, LoginState, NewAlert};
 use crate::users::second_factor::{PendingLogin, SecondFactorState};
 use crate::users::{NewUser, Session, StoredGrant, User};
+use crate::volunteers::booking::BookingState;
+use crate::volunteers::record::{
+    Booking, Campaign, Certificate, Commitment, PasswordLink, Post, Profile, RosterEntry, Shift,
+    Signup, VolunteerRow,
+};
 
 #[async_trait]
 pub trait RegionStore: Send + Sync {
@@ -356,6 +362,112 @@ pub trait NeedWorkStore: Send + Sync {
     ) -> Result<Vec<(UserId, RegionCode)>>;
 }
 
+/// Volunteers: call-ups, sign-ups, profiles, posts, shifts, bookings and certificates.
+#[async_trait]
+pub trait VolunteerStore: Send + Sync {
+    async fn insert_campaign(&self, c: &Campaign, audit: &AuditEvent) -> Result<()>;
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
+    /// Stop taking sign-ups; `false` if it was already closed.
+    async fn close_campaign(&self, id: CampaignId, audit: &AuditEvent) -> Result<bool>;
+    /// Open call-ups whose period has not ended, newest first (the public list).
+    async fn open_campaigns(&self, now: OffsetDateTime) -> Result<Vec<Campaign>>;
+    /// Call-ups in regions under one of `scope`, newest first.
+    async fn list_campaigns(&self, scope: &[RegionCode]) -> Result<Vec<Campaign>>;
+    /// `Conflict` when the same mobile already signed up to the call-up.
+    async fn insert_signup(&self, s: &Signup, audit: &AuditEvent) -> Result<()>;
+    async fn signup(&self, id: SignupId) -> Result<Option<Signup>>;
+    async fn signups_of(&self, campaign: CampaignId) -> Result<Vec<Signup>>;
+    /// Approve a pending sign-up: create the volunteer's account with its grant, profile and
+    /// one-time password link, in one transaction. `Conflict` if it was decided meanwhile or
+    /// the user name (the mobile) is taken.
+    #[allow(clippy::too_many_arguments)]
+    async fn approve_signup(
+        &self,
+        id: SignupId,
+        user: &NewUser,
+        unusable_password_hash: &str,
+        profile: &Profile,
+        link: &PasswordLink,
+        by: UserId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<UserId>;
+    /// Decline a pending sign-up with a reason; `Conflict` if it was decided meanwhile.
+    async fn decline_signup(
+        &self,
+        id: SignupId,
+        reason: &str,
+        by: UserId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    async fn insert_commitment(&self, c: &Commitment, audit: &AuditEvent) -> Result<()>;
+    async fn commitments_of(&self, campaign: CampaignId) -> Result<Vec<Commitment>>;
+    /// The user of an unused, unexpired link.
+    async fn password_link(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<UserId>>;
+    /// Use a link once: set the password and mark the link used, if it is still unused and
+    /// unexpired; `false` otherwise (nothing changes).
+    async fn use_password_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<bool>;
+    async fn profile(&self, user: UserId) -> Result<Option<Profile>>;
+    /// Update skills, availability, home community and team if `version` still matches.
+    async fn update_profile(&self, p: &Profile, audit: &AuditEvent) -> Result<()>;
+    /// Volunteers whose grant region lies under one of `scope`.
+    async fn list_volunteers(&self, scope: &[RegionCode]) -> Result<Vec<VolunteerRow>>;
+    async fn insert_post(&self, p: &Post, audit: &AuditEvent) -> Result<()>;
+    async fn post(&self, id: PostId) -> Result<Option<Post>>;
+    async fn list_posts(&self, scope: &[RegionCode]) -> Result<Vec<Post>>;
+    /// Set (or clear) the post's lead.
+    async fn set_post_lead(
+        &self,
+        post: PostId,
+        lead: Option<UserId>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Posts whose lead is `user`.
+    async fn posts_led_by(&self, user: UserId) -> Result<Vec<Post>>;
+    /// Insert shifts of one post in one statement batch.
+    async fn insert_shifts(&self, shifts: &[Shift], audit: &AuditEvent) -> Result<()>;
+    async fn shift(&self, id: ShiftId) -> Result<Option<Shift>>;
+    async fn shifts_of_post(&self, post: PostId) -> Result<Vec<Shift>>;
+    /// Shifts under `scope` that end after `from` and start before `until`, by start.
+    async fn shifts_between(
+        &self,
+        scope: &[RegionCode],
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Shift>>;
+    /// Book a shift. The database refuses overfilling and overlapping bookings: those come
+    /// back as the booking rules' field errors.
+    async fn book_shift(&self, b: &Booking, audit: &AuditEvent) -> Result<()>;
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>>;
+    async fn roster(&self, post: PostId) -> Result<Vec<RosterEntry>>;
+    async fn bookings_of_user(&self, user: UserId) -> Result<Vec<Booking>>;
+    /// Move a booking from `from` to `to` at `at` (check-in or check-out times set as the
+    /// step says); `false` if its state changed meanwhile.
+    async fn set_attendance(
+        &self,
+        id: BookingId,
+        from: BookingState,
+        to: BookingState,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<bool>;
+    /// Checked-out bookings of volunteers whose grant region lies under `scope`, with
+    /// their user name and display name (the hours export).
+    async fn checked_bookings(
+        &self,
+        scope: &[RegionCode],
+    ) -> Result<Vec<(String, String, Booking)>>;
+    async fn insert_certificate(&self, c: &Certificate, audit: &AuditEvent) -> Result<()>;
+    async fn certificate(&self, id: &str) -> Result<Option<Certificate>>;
+}
+
 #[async_trait]
 pub trait HealthStore: Send + Sync {
     /// A cheap round trip to the database.
@@ -376,6 +488,7 @@ pub trait Store:
     + SecondFactorStore
     + NeedStore
     + NeedWorkStore
+    + VolunteerStore
     + HealthStore
 {
 }
@@ -394,5 +507,6 @@ impl<T> Store for T where
         + SecondFactorStore
         + NeedStore
         + NeedWorkStore
+        + VolunteerStore
 {
 }

@@ -9,6 +9,7 @@ use wushe_core::crypto::{EncryptedColumn, KeyId};
 use wushe_core::needs::{record, timeline};
 use wushe_core::store::KeyStore;
 use wushe_core::users::second_factor;
+use wushe_core::volunteers::record as volunteers;
 use wushe_core::{Error, Result};
 
 use crate::{SqlStore, db_err, ms, on_pool};
@@ -22,6 +23,8 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     record::DESCRIPTION,
     record::SUBJECT,
     timeline::NOTE,
+    volunteers::SIGNUP_NAME,
+    volunteers::SIGNUP_MOBILE,
 ];
 
 /// Refuse any column not in the registry (the names go into SQL text).

@@ -20,6 +20,7 @@ mod regions;
 mod second_factor;
 mod tokens;
 mod users;
+mod volunteers;
 
 use time::OffsetDateTime;
 use wushe_core::Error;

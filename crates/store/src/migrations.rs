@@ -52,6 +52,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_need_work.sql"),
         include_str!("../migrations/postgres/0007_need_work.sql"),
     ),
+    (
+        9,
+        "0009_volunteers",
+        include_str!("../migrations/sqlite/0009_volunteers.sql"),
+        include_str!("../migrations/postgres/0009_volunteers.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -63,6 +69,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0005_api_tokens",
     "0006_needs",
     "0007_need_work",
+    "0009_volunteers",
 ];
 
 /// The migrator for one backend.

@@ -25,6 +25,7 @@ pub mod security;
 pub mod session;
 pub mod tokens;
 pub mod users;
+pub mod volunteers;
 
 use axum::Router;
 use axum::extract::State;
@@ -47,6 +48,7 @@ pub fn routes() -> routes::Routes {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(needs::router())
+        .merge(volunteers::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))

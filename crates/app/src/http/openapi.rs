@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::http::{audit, auth, needs, orgs, regions, tokens, users};
+use crate::http::{audit, auth, needs, orgs, regions, tokens, users, volunteers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,8 +17,9 @@ use crate::http::{audit, auth, needs, orgs, regions, tokens, users};
         users::disable, users::enable, users::unlock,
         audit::list,
         needs::submit,
+        volunteers::verify,
     ),
-    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit"), (name = "needs")),
+    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit"), (name = "needs"), (name = "volunteers")),
     modifiers(&BearerScheme),
     security(("bearer" = []))
 )]

@@ -122,6 +122,21 @@ fn nav_for(actor: &Actor, lang: Lang) -> Vec<NavItem> {
             label: lang.pick("机构名录", "Organisations"),
         });
     }
+    if actor.can(Permission::ManageVolunteers) {
+        nav.push(NavItem {
+            href: "/volunteers",
+            label: lang.pick("志愿者", "Volunteers"),
+        });
+        nav.push(NavItem {
+            href: "/posts",
+            label: lang.pick("岗位排班", "Posts"),
+        });
+    } else if actor.can(Permission::ServeShifts) {
+        nav.push(NavItem {
+            href: "/me/shifts",
+            label: lang.pick("我的班次", "My shifts"),
+        });
+    }
     if actor.can(Permission::ViewUsers) {
         nav.push(NavItem {
             href: "/users",

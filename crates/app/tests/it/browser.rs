@@ -640,3 +640,345 @@ async fn a_need_goes_from_a_residents_phone_to_a_live_queue_and_back_to_the_trac
     staff.client.clone().close().await.expect("close");
     resident.client.clone().close().await.expect("close");
 }
+
+async fn type_into(b: &Browser, id: &str, value: &str) {
+    let e = b
+        .client
+        .wait()
+        .for_element(Locator::Id(id))
+        .await
+        .expect(id);
+    b.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![json!(e)],
+        )
+        .await
+        .expect("scroll");
+    e.send_keys(value).await.expect("type");
+}
+
+async fn click(b: &Browser, css: &str) {
+    let e = b
+        .client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect(css);
+    b.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![json!(e)],
+        )
+        .await
+        .expect("scroll");
+    e.click().await.expect("click");
+}
+
+#[tokio::test]
+async fn a_volunteer_signs_up_on_a_phone_is_approved_sets_a_password_books_and_checks_in() {
+    use wushe_core::Clock;
+    use wushe_core::audit::{Action, AuditEvent};
+    use wushe_core::ids::ShiftId;
+    use wushe_core::orgs::OrgKind;
+    use wushe_core::regions::RegionCode;
+    use wushe_core::volunteers::booking::Window;
+    use wushe_core::volunteers::record::Shift;
+    use wushe_core::volunteers::service;
+    use wushe_core::volunteers::signup::PostForm;
+
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let s = &app.state;
+    let now = app.clock.now();
+    let staff = crate::volunteers::actor(&app, Role::SocialWorker, WULIQIAO).await;
+    let org = crate::volunteers::org_in(&app, WULIQIAO, OrgKind::Station).await;
+    let cid = service::publish(
+        s.store.as_ref(),
+        &staff,
+        &crate::volunteers::campaign_form(org, WULIQIAO, now),
+        now,
+    )
+    .await
+    .expect("campaign");
+    let post = service::create_post(
+        s.store.as_ref(),
+        &staff,
+        &PostForm {
+            kind: "testing_site".into(),
+            name: "桥一小区采样点".into(),
+            region: QIAOYI.into(),
+        },
+        now,
+    )
+    .await
+    .expect("post");
+    let shift = Shift {
+        id: ShiftId::new(),
+        post,
+        region: RegionCode::parse(QIAOYI).expect("code"),
+        window: Window {
+            start: now + time::Duration::minutes(10),
+            end: now + time::Duration::hours(4),
+        },
+        slots: 3,
+        taken: 0,
+    };
+    s.store
+        .insert_shifts(
+            std::slice::from_ref(&shift),
+            &AuditEvent::new(Action::ShiftsAdded, now),
+        )
+        .await
+        .expect("shift");
+    let c = &b.client;
+
+    // 1. A person finds the call-up and signs up.
+    c.goto(&format!("{}/callups", app.url)).await.expect("open");
+    assert!(!scrolls_sideways(&b).await, "/callups scrolls sideways");
+    screenshot(&b, "callups-phone").await;
+    click(&b, "a.button.primary").await;
+    c.wait()
+        .for_element(Locator::Id("name"))
+        .await
+        .expect("the sign-up form");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the call-up page scrolls sideways"
+    );
+    screenshot(&b, "callup-signup-phone").await;
+    type_into(&b, "name", "周强").await;
+    type_into(&b, "mobile", "13912345678").await;
+    type_into(&b, "age", "34").await;
+    click(&b, "input[name=skills][value=first_aid]").await;
+    click(&b, "input[name=availability][value=weekends]").await;
+    click(&b, &format!("#home_community option[value='{QIAOER}']")).await;
+    click(&b, "input[name=privacy_consent]").await;
+    click(&b, "button.big").await;
+    c.wait()
+        .for_element(Locator::Css("p.ok"))
+        .await
+        .expect("thanks");
+    screenshot(&b, "callup-done-phone").await;
+
+    // 2. Staff approve it on the phone and read the one-time link.
+    let (worker, _) = app.create_user(Role::SocialWorker, WULIQIAO).await;
+    c.goto(&format!("{}/login", app.url)).await.expect("login");
+    fill_login(&b, &worker).await;
+    c.wait()
+        .for_element(Locator::Css("nav.nav"))
+        .await
+        .expect("signed in");
+    c.goto(&format!("{}/volunteers/campaigns/{cid}", app.url))
+        .await
+        .expect("campaign");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the staff call-up page scrolls sideways"
+    );
+    screenshot(&b, "campaign-staff-phone").await;
+    click(&b, "li.signup button.primary").await;
+    let link = c
+        .wait()
+        .for_element(Locator::Css("code.set-password-link"))
+        .await
+        .expect("the link")
+        .text()
+        .await
+        .expect("text");
+    assert!(!scrolls_sideways(&b).await, "the approval scrolls sideways");
+    screenshot(&b, "campaign-approved-phone").await;
+    click(&b, "form.logout button").await;
+    c.wait()
+        .for_element(Locator::Id("username"))
+        .await
+        .expect("logged out");
+
+    // 3. The volunteer sets a password through the link and logs in with the phone number.
+    c.goto(&link).await.expect("link");
+    screenshot(&b, "set-password-phone").await;
+    type_into(&b, "password", crate::volunteers::VPASS).await;
+    type_into(&b, "password_again", crate::volunteers::VPASS).await;
+    click(&b, "button.big").await;
+    c.wait()
+        .for_element(Locator::Css("p.ok"))
+        .await
+        .expect("password set");
+    screenshot(&b, "set-password-done-phone").await;
+    click(&b, "a.button.primary").await;
+    type_into(&b, "username", "13912345678").await;
+    type_into(&b, "password", crate::volunteers::VPASS).await;
+    click(&b, "button.primary").await;
+    c.wait()
+        .for_element(Locator::Css("nav.nav"))
+        .await
+        .expect("signed in as the volunteer");
+
+    // 4. Books a shift and checks in by opening the post's QR link.
+    c.goto(&format!("{}/me/shifts", app.url))
+        .await
+        .expect("mine");
+    assert!(!scrolls_sideways(&b).await, "/me/shifts scrolls sideways");
+    screenshot(&b, "me-shifts-phone").await;
+    click(&b, "li.open-shift button.primary").await;
+    c.wait()
+        .for_element(Locator::Css("li.mine"))
+        .await
+        .expect("booked");
+    screenshot(&b, "me-booked-phone").await;
+    let token = service::post_token(&s.cipher, post).expect("token");
+    c.goto(&format!("{}/posts/{post}/scan?t={token}", app.url))
+        .await
+        .expect("scan");
+    screenshot(&b, "scan-phone").await;
+    click(&b, "button.big").await;
+    let ok = c
+        .wait()
+        .for_element(Locator::Css("p.ok"))
+        .await
+        .expect("checked in")
+        .text()
+        .await
+        .expect("text");
+    assert!(ok.contains("签到成功") || ok.contains("Checked in"), "{ok}");
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the scan page scrolls sideways"
+    );
+    screenshot(&b, "scan-done-phone").await;
+    let b2 = app
+        .state
+        .store
+        .bookings_of_user(
+            app.state
+                .store
+                .user_by_name("13912345678")
+                .await
+                .expect("u")
+                .expect("e")
+                .id,
+        )
+        .await
+        .expect("bookings");
+    assert_eq!(b2.len(), 1);
+    assert_eq!(
+        b2[0].state,
+        wushe_core::volunteers::booking::BookingState::CheckedIn
+    );
+    b.client.clone().close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_volunteer_pages_fit_a_phone_and_a_desk() {
+    use wushe_core::Clock;
+    use wushe_core::volunteers::service;
+
+    let app = TestApp::spawn().await;
+    let p = crate::volunteers::plant(&app, QIAOYI).await;
+    let s = &app.state;
+    // A certificate of the planted volunteer, to show and verify.
+    let v = wushe_core::users::service::load_actor(s.store.as_ref(), p.volunteer)
+        .await
+        .expect("a")
+        .expect("v");
+    let (cert, code) = service::issue_certificate(
+        s.store.as_ref(),
+        &s.cipher,
+        &v,
+        "周同学",
+        [7, 7, 7, 7, 7],
+        app.clock.now(),
+    )
+    .await
+    .expect("certificate");
+    let (worker, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    let mobile = s
+        .store
+        .user(p.volunteer)
+        .await
+        .expect("u")
+        .expect("e")
+        .username;
+    let hash = wushe_core::users::password::hash(PASSWORD).expect("hash");
+    s.store
+        .change_password(
+            p.volunteer,
+            &hash,
+            app.clock.now(),
+            None,
+            &wushe_core::audit::AuditEvent::new(
+                wushe_core::audit::Action::PasswordChanged,
+                app.clock.now(),
+            ),
+        )
+        .await
+        .expect("password");
+    for (w, h, size) in [(390, 844, "phone"), (1280, 800, "desk")] {
+        let Some(b) = browser(w, h).await else {
+            return;
+        };
+        let c = &b.client;
+        let public = [
+            ("/callups".to_string(), "callups"),
+            (format!("/callups/{}", p.campaign), "callup"),
+            (format!("/verify?code={code}"), "verify-ok"),
+            ("/verify?code=0000-0000-0000-0000".to_string(), "verify-bad"),
+        ];
+        for (path, name) in &public {
+            c.goto(&format!("{}{path}", app.url)).await.expect("open");
+            assert!(
+                !scrolls_sideways(&b).await,
+                "{path} scrolls sideways at {w}px"
+            );
+            screenshot(&b, &format!("{name}-{size}")).await;
+        }
+        c.goto(&format!("{}/login", app.url)).await.expect("login");
+        fill_login(&b, &worker).await;
+        c.wait()
+            .for_element(Locator::Css("nav.nav"))
+            .await
+            .expect("signed in");
+        let staff = [
+            ("/volunteers".to_string(), "campaigns"),
+            (format!("/volunteers/campaigns/{}", p.campaign), "campaign"),
+            ("/posts".to_string(), "posts"),
+            (format!("/posts/{}", p.post), "roster"),
+            (format!("/shifts/{}/assign", p.shift), "assign"),
+        ];
+        for (path, name) in &staff {
+            c.goto(&format!("{}{path}", app.url)).await.expect("open");
+            assert!(
+                !scrolls_sideways(&b).await,
+                "{path} scrolls sideways at {w}px"
+            );
+            screenshot(&b, &format!("{name}-{size}")).await;
+        }
+        click(&b, "form.logout button").await;
+        c.wait()
+            .for_element(Locator::Id("username"))
+            .await
+            .expect("logged out");
+        fill_login(&b, &mobile).await;
+        c.wait()
+            .for_element(Locator::Css("nav.nav"))
+            .await
+            .expect("signed in");
+        let mine = [
+            ("/me/shifts".to_string(), "me-shifts"),
+            ("/me/profile".to_string(), "profile"),
+            (format!("/me/certificates/{}", cert.id), "certificate"),
+        ];
+        for (path, name) in &mine {
+            c.goto(&format!("{}{path}", app.url)).await.expect("open");
+            assert!(
+                !scrolls_sideways(&b).await,
+                "{path} scrolls sideways at {w}px"
+            );
+            screenshot(&b, &format!("{name}-{size}")).await;
+        }
+        click(&b, "form.logout button").await;
+        b.client.clone().close().await.expect("close");
+    }
+}

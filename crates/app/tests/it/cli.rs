@@ -286,7 +286,11 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
         started.elapsed()
     );
     let password = password.expect("printed password");
-    assert_eq!(accounts.len(), 9, "one account per role: {accounts:?}");
+    assert_eq!(
+        accounts.len(),
+        10,
+        "one account per role and one of the demo volunteers: {accounts:?}"
+    );
     for name in &accounts {
         let http = reqwest::Client::builder()
             .cookie_store(true)

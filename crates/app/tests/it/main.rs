@@ -23,3 +23,4 @@ mod tokens;
 mod totp;
 mod track;
 mod users;
+mod volunteers;

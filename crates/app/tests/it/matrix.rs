@@ -32,6 +32,8 @@ struct Foreign {
     /// A need of a resident there: its tracking code (the link's secret is not known).
     tracking: String,
     need: NeedId,
+    /// Call-up, sign-up, volunteer, post, shift, booking and certificate there.
+    vols: crate::volunteers::Planted,
     canaries: Vec<String>,
 }
 
@@ -105,7 +107,17 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         .expect("need")
         .expect("planted")
         .id;
+    let vols = crate::volunteers::plant(app, code).await;
+    let mut canaries = vec![
+        user_canary,
+        token_canary,
+        format!("CANARY-NEED-{code}"),
+        format!("CANARY-RESIDENT-{code}"),
+        "13800009999".into(),
+    ];
+    canaries.extend(vols.canaries.iter().cloned());
     Foreign {
+        vols,
         code,
         user: user_id,
         grant,
@@ -113,13 +125,7 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         token: token.id,
         tracking,
         need,
-        canaries: vec![
-            user_canary,
-            token_canary,
-            format!("CANARY-NEED-{code}"),
-            format!("CANARY-RESIDENT-{code}"),
-            "13800009999".into(),
-        ],
+        canaries,
     }
 }
 
@@ -149,8 +155,9 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
         .len();
     let code = TrackingCode::parse(&f.tracking).expect("tracking code");
     let need = s.need_by_code(&code).await.expect("need").expect("exists");
+    let vols = crate::volunteers::snapshot(app, &f.vols).await;
     format!(
-        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{}",
+        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{} {vols}",
         user.display_name,
         user.disabled,
         user.lang,
@@ -182,6 +189,15 @@ fn aim(template: &str, f: &Foreign) -> String {
             ("id", t) if t.contains("/users/") => f.user.to_string(),
             ("id", t) if t.contains("/tokens/") => f.token.to_string(),
             ("id", t) if t.contains("/needs/") => f.need.to_string(),
+            ("id", t) if t.contains("/callups/") || t.contains("/campaigns/") => {
+                f.vols.campaign.to_string()
+            }
+            ("id", t) if t.contains("/signups/") => f.vols.signup.to_string(),
+            ("id", t) if t.starts_with("/posts/") => f.vols.post.to_string(),
+            ("id", t) if t.starts_with("/shifts/") => f.vols.shift.to_string(),
+            ("id", t) if t.starts_with("/bookings/") => f.vols.booking.to_string(),
+            ("id", t) if t.contains("/certificates/") => f.vols.certificate.clone(),
+            ("token", _) => "not-a-real-link-secret".to_string(),
             _ => panic!(
                 "the access matrix does not know what to put in {{{name}}} of {template}: add it"
             ),
@@ -207,7 +223,7 @@ async fn body_unless_stream(res: reqwest::Response) -> String {
 }
 
 /// Fields a hostile client would send, all pointing abroad or upwards.
-fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
+fn hostile_fields(f: &Foreign, path: &str) -> Vec<(&'static str, String)> {
     let mut v: Vec<(&'static str, String)> = [
         ("name", "越界写入"),
         ("kind", "provider"),
@@ -227,7 +243,6 @@ fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
         ("q", "CANARY"),
         ("back", "/"),
         ("next", "/"),
-        ("action", "cancel"),
         ("text", "越界留言"),
         ("outcome", "越界处理"),
         // The resident's forms on a tracking page, with a guessed link secret.
@@ -237,6 +252,9 @@ fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
             "k",
             "0000000000000000000000000000000000000000000000000000000000000000",
         ),
+        ("people", "5"),
+        ("t", "0123456789abcdef0123456789abcdef"),
+        ("password_again", "a-long-enough-password-2026"),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))
@@ -244,6 +262,13 @@ fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
     v.push(("region", f.code.to_string()));
     v.push(("org", f.org.to_string()));
     v.push(("user", f.user.to_string()));
+    // The most harmful action each kind of form knows.
+    let action = if path.starts_with("/needs/") {
+        "cancel"
+    } else {
+        "no_show"
+    };
+    v.push(("action", action.to_string()));
     v.push(("to", f.user.to_string()));
     v.push(("of", f.tracking.clone()));
     v
@@ -282,7 +307,7 @@ async fn send(c: &mut TestClient, method: &Method, path: &str, f: &Foreign) -> r
     if *method == Method::GET {
         return c.get(path).await;
     }
-    let fields = hostile_fields(f);
+    let fields = hostile_fields(f, path);
     if path.starts_with("/api/") {
         let body: Value = fields
             .iter()

@@ -46,10 +46,25 @@ pub enum Action {
     NeedReopened,
     NeedMerged,
     NeedEscalated,
+    CampaignPublished,
+    VolunteerSignedUp,
+    SignupApproved,
+    SignupDeclined,
+    OrgCommitted,
+    PasswordLinkUsed,
+    ProfileUpdated,
+    PostCreated,
+    ShiftsAdded,
+    ShiftBooked,
+    ShiftAttendance,
+    CertificateIssued,
+    HoursExported,
+    PostLeadSet,
+    CampaignClosed,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 48] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -83,6 +98,21 @@ impl Action {
         Action::NeedReopened,
         Action::NeedMerged,
         Action::NeedEscalated,
+        Action::CampaignPublished,
+        Action::VolunteerSignedUp,
+        Action::SignupApproved,
+        Action::SignupDeclined,
+        Action::OrgCommitted,
+        Action::PasswordLinkUsed,
+        Action::ProfileUpdated,
+        Action::PostCreated,
+        Action::ShiftsAdded,
+        Action::ShiftBooked,
+        Action::ShiftAttendance,
+        Action::CertificateIssued,
+        Action::HoursExported,
+        Action::PostLeadSet,
+        Action::CampaignClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -120,6 +150,21 @@ impl Action {
             Action::NeedReopened => "need_reopened",
             Action::NeedMerged => "need_merged",
             Action::NeedEscalated => "need_escalated",
+            Action::CampaignPublished => "campaign_published",
+            Action::VolunteerSignedUp => "volunteer_signed_up",
+            Action::SignupApproved => "signup_approved",
+            Action::SignupDeclined => "signup_declined",
+            Action::OrgCommitted => "org_committed",
+            Action::PasswordLinkUsed => "password_link_used",
+            Action::ProfileUpdated => "volunteer_profile_updated",
+            Action::PostCreated => "post_created",
+            Action::ShiftsAdded => "shifts_added",
+            Action::ShiftBooked => "shift_booked",
+            Action::ShiftAttendance => "shift_attendance",
+            Action::CertificateIssued => "certificate_issued",
+            Action::HoursExported => "hours_exported",
+            Action::PostLeadSet => "post_lead_set",
+            Action::CampaignClosed => "campaign_closed",
         }
     }
 
@@ -163,6 +208,21 @@ impl Action {
             Action::NeedReopened => "重新打开求助",
             Action::NeedMerged => "合并重复求助",
             Action::NeedEscalated => "求助超时升级",
+            Action::CampaignPublished => "发布召集令",
+            Action::VolunteerSignedUp => "志愿者报名",
+            Action::SignupApproved => "通过报名",
+            Action::SignupDeclined => "未通过报名",
+            Action::OrgCommitted => "机构响应召集",
+            Action::PasswordLinkUsed => "通过链接设置密码",
+            Action::ProfileUpdated => "修改志愿者资料",
+            Action::PostCreated => "新建岗位",
+            Action::ShiftsAdded => "添加班次",
+            Action::ShiftBooked => "报名班次",
+            Action::ShiftAttendance => "签到/签退/缺勤",
+            Action::CertificateIssued => "开具志愿服务记录证明",
+            Action::HoursExported => "导出服务时长",
+            Action::PostLeadSet => "指定岗位负责人",
+            Action::CampaignClosed => "结束召集",
         }
     }
 
@@ -202,6 +262,21 @@ impl Action {
             Action::NeedReopened => "Need reopened",
             Action::NeedMerged => "Need merged as duplicate",
             Action::NeedEscalated => "Need escalated",
+            Action::CampaignPublished => "Call-up published",
+            Action::VolunteerSignedUp => "Volunteer signed up",
+            Action::SignupApproved => "Sign-up approved",
+            Action::SignupDeclined => "Sign-up declined",
+            Action::OrgCommitted => "Organisation answered a call-up",
+            Action::PasswordLinkUsed => "Password set by link",
+            Action::ProfileUpdated => "Volunteer profile edited",
+            Action::PostCreated => "Post created",
+            Action::ShiftsAdded => "Shifts added",
+            Action::ShiftBooked => "Shift booked",
+            Action::ShiftAttendance => "Check-in, check-out or no-show",
+            Action::CertificateIssued => "Service record certificate issued",
+            Action::HoursExported => "Hours exported",
+            Action::PostLeadSet => "Post lead set",
+            Action::CampaignClosed => "Call-up closed",
         }
     }
 }
@@ -247,6 +322,12 @@ pub enum RecordKind {
     /// Ids: `table.column`, then the row.
     Sealed,
     Need,
+    Campaign,
+    Signup,
+    Post,
+    Shift,
+    Booking,
+    Certificate,
 }
 
 impl RecordKind {
@@ -261,6 +342,12 @@ impl RecordKind {
             RecordKind::Token => "token",
             RecordKind::Sealed => "sealed",
             RecordKind::Need => "need",
+            RecordKind::Campaign => "campaign",
+            RecordKind::Signup => "signup",
+            RecordKind::Post => "post",
+            RecordKind::Shift => "shift",
+            RecordKind::Booking => "booking",
+            RecordKind::Certificate => "certificate",
         }
     }
 }
