@@ -97,6 +97,10 @@ impl Role {
                 ManageUsers,
                 ViewAudit,
                 RevealSensitive,
+                ViewPeople,
+                ManagePeople,
+                RecordChecks,
+                ViewPeopleCounts,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -105,6 +109,7 @@ impl Role {
                 ManageOrgs,
                 ViewUsers,
                 ViewAudit,
+                ViewPeopleCounts,
             ],
             Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => &[
                 ViewPlaces,
@@ -113,6 +118,10 @@ impl Role {
                 ManageOrgs,
                 ViewUsers,
                 RevealSensitive,
+                ViewPeople,
+                ManagePeople,
+                RecordChecks,
+                ViewPeopleCounts,
             ],
             Role::HotlineOperator | Role::Counselor => &[ViewPlaces, ViewOrgs, RevealSensitive],
             Role::CharityStaff => &[ViewPlaces, ViewOrgs],
@@ -147,6 +156,14 @@ pub enum Permission {
     /// permissions its giver holds. Not civil affairs (district oversight works on figures),
     /// volunteers (tasks show only what they need) or charity staff.
     RevealSensitive,
+    /// See registry people (masked) and their checks in scope.
+    ViewPeople,
+    /// Register, edit, close, export and anonymise registry people in scope.
+    ManagePeople,
+    /// Record welfare checks of registry people in scope.
+    RecordChecks,
+    /// See due and overdue counts of welfare checks (figures only, never a person).
+    ViewPeopleCounts,
 }
 
 /// One role held over one region, optionally for one organisation.
@@ -330,6 +347,35 @@ mod tests {
                 Role::Supervisor,
                 Role::HotlineOperator,
                 Role::Counselor
+            ]
+        );
+    }
+
+    #[test]
+    fn only_staff_who_follow_people_see_registry_people_and_civil_affairs_sees_counts() {
+        let with = |p: Permission| -> Vec<Role> {
+            Role::ALL
+                .into_iter()
+                .filter(|r| r.permissions().contains(&p))
+                .collect()
+        };
+        let staff = vec![
+            Role::Admin,
+            Role::CommitteeStaff,
+            Role::SocialWorker,
+            Role::Supervisor,
+        ];
+        assert_eq!(with(Permission::ViewPeople), staff);
+        assert_eq!(with(Permission::ManagePeople), staff);
+        assert_eq!(with(Permission::RecordChecks), staff);
+        assert_eq!(
+            with(Permission::ViewPeopleCounts),
+            vec![
+                Role::Admin,
+                Role::CivilAffairs,
+                Role::CommitteeStaff,
+                Role::SocialWorker,
+                Role::Supervisor,
             ]
         );
     }

@@ -38,4 +38,6 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(UserId, OrgId, GrantId, JobId, TokenId, AlertId, NeedId);
+typed_id!(
+    UserId, OrgId, GrantId, JobId, TokenId, AlertId, NeedId, PersonId, CheckId
+);

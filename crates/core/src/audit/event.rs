@@ -35,10 +35,18 @@ pub enum Action {
     /// A full sensitive value was shown (recorded before it is decrypted).
     SensitiveRevealed,
     NeedCreated,
+    PersonCreated,
+    PersonUpdated,
+    PersonClosed,
+    PersonAnonymised,
+    PersonExported,
+    PeoplePurged,
+    CheckRecorded,
+    CheckPhonesShown,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 30] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -61,6 +69,14 @@ impl Action {
         Action::UserUnlocked,
         Action::SecondFactorEnrolled,
         Action::NeedCreated,
+        Action::PersonCreated,
+        Action::PersonUpdated,
+        Action::PersonClosed,
+        Action::PersonAnonymised,
+        Action::PersonExported,
+        Action::PeoplePurged,
+        Action::CheckRecorded,
+        Action::CheckPhonesShown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +103,14 @@ impl Action {
             Action::UserUnlocked => "user_unlocked",
             Action::SecondFactorEnrolled => "second_factor_enrolled",
             Action::NeedCreated => "need_created",
+            Action::PersonCreated => "person_created",
+            Action::PersonUpdated => "person_updated",
+            Action::PersonClosed => "person_closed",
+            Action::PersonAnonymised => "person_anonymised",
+            Action::PersonExported => "person_exported",
+            Action::PeoplePurged => "people_purged",
+            Action::CheckRecorded => "check_recorded",
+            Action::CheckPhonesShown => "check_phones_shown",
         }
     }
 
@@ -119,6 +143,14 @@ impl Action {
             Action::UserUnlocked => "解除登录锁定",
             Action::SecondFactorEnrolled => "启用两步验证",
             Action::NeedCreated => "收到求助",
+            Action::PersonCreated => "登记服务对象",
+            Action::PersonUpdated => "修改服务对象",
+            Action::PersonClosed => "结案服务对象",
+            Action::PersonAnonymised => "匿名化服务对象",
+            Action::PersonExported => "导出个人信息副本",
+            Action::PeoplePurged => "清除到期结案记录",
+            Action::CheckRecorded => "记录探访",
+            Action::CheckPhonesShown => "查看今日探访电话",
         }
     }
 
@@ -147,6 +179,14 @@ impl Action {
             Action::UserUnlocked => "Login lock lifted",
             Action::SecondFactorEnrolled => "Second factor enrolled",
             Action::NeedCreated => "Need received",
+            Action::PersonCreated => "Person registered",
+            Action::PersonUpdated => "Person edited",
+            Action::PersonClosed => "Person record closed",
+            Action::PersonAnonymised => "Person anonymised",
+            Action::PersonExported => "Personal record exported",
+            Action::PeoplePurged => "Closed records purged",
+            Action::CheckRecorded => "Welfare check recorded",
+            Action::CheckPhonesShown => "Phones of today's checks shown",
         }
     }
 }
@@ -192,6 +232,9 @@ pub enum RecordKind {
     /// Ids: `table.column`, then the row.
     Sealed,
     Need,
+    Person,
+    /// Ids: the person, then the check.
+    Check,
 }
 
 impl RecordKind {
@@ -206,6 +249,8 @@ impl RecordKind {
             RecordKind::Token => "token",
             RecordKind::Sealed => "sealed",
             RecordKind::Need => "need",
+            RecordKind::Person => "person",
+            RecordKind::Check => "check",
         }
     }
 }
