@@ -13,6 +13,7 @@ mod login;
 mod migrations;
 mod needs;
 mod orgs;
+mod people;
 mod regions;
 mod second_factor;
 mod tokens;

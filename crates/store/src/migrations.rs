@@ -46,6 +46,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_needs.sql"),
         include_str!("../migrations/postgres/0006_needs.sql"),
     ),
+    (
+        8,
+        "0008_people",
+        include_str!("../migrations/sqlite/0008_people.sql"),
+        include_str!("../migrations/postgres/0008_people.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -56,6 +62,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0004_keys",
     "0005_api_tokens",
     "0006_needs",
+    "0008_people",
 ];
 
 /// The migrator for one backend.

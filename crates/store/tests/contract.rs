@@ -1634,3 +1634,6 @@ async fn postgres_honours_sslmode_in_the_url() {
     store.ping().await.expect("ping");
     store.close().await;
 }
+
+#[path = "contract/people.rs"]
+mod people;
