@@ -44,6 +44,10 @@ pub struct Config {
     /// MLPS (等保三级) mode: character-class password rules, 90-day rotation and a second
     /// factor for every staff account.
     pub mlps_mode: bool,
+    /// Welfare checks: days between checks per care level (default A 1, B 3, C 7).
+    pub check_days: [i64; 3],
+    /// Closed registry records are purged this many days after closing (default 3 years).
+    pub people_retention_days: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +67,8 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("key_file", &self.secret_key_file)
             .field("mlps_mode", &self.mlps_mode)
+            .field("check_days", &self.check_days)
+            .field("people_retention_days", &self.people_retention_days)
             .finish()
     }
 }
@@ -97,6 +103,10 @@ pub struct Overrides {
     pub trusted_proxies: Option<Vec<String>>,
     pub secret_key_file: Option<PathBuf>,
     pub mlps_mode: Option<bool>,
+    pub check_days_a: Option<i64>,
+    pub check_days_b: Option<i64>,
+    pub check_days_c: Option<i64>,
+    pub people_retention_days: Option<i64>,
 }
 
 impl Overrides {
@@ -118,6 +128,10 @@ impl Overrides {
             trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
             secret_key_file: over.secret_key_file.or(self.secret_key_file),
             mlps_mode: over.mlps_mode.or(self.mlps_mode),
+            check_days_a: over.check_days_a.or(self.check_days_a),
+            check_days_b: over.check_days_b.or(self.check_days_b),
+            check_days_c: over.check_days_c.or(self.check_days_c),
+            people_retention_days: over.people_retention_days.or(self.people_retention_days),
         }
     }
 }
@@ -176,11 +190,37 @@ impl Config {
             trusted_proxies,
             secret_key_file: o.secret_key_file,
             mlps_mode: o.mlps_mode.unwrap_or(false),
+            check_days: [
+                o.check_days_a.unwrap_or(1),
+                o.check_days_b.unwrap_or(3),
+                o.check_days_c.unwrap_or(7),
+            ],
+            people_retention_days: o.people_retention_days.unwrap_or(3 * 365),
         };
+        if cfg.check_days.iter().any(|d| !(1..=90).contains(d)) {
+            return Err(ConfigError(
+                "check_days_a/b/c must be between 1 and 90 days".into(),
+            ));
+        }
+        if cfg.people_retention_days < 1 {
+            return Err(ConfigError(
+                "people_retention_days must be at least 1".into(),
+            ));
+        }
         if cfg.session_idle_minutes < 1 || cfg.session_absolute_hours < 1 {
             return Err(ConfigError("session timeouts must be at least 1".into()));
         }
         Ok(cfg)
+    }
+
+    /// The welfare-check cadence per care level.
+    pub fn cadence(&self) -> wushe_core::people::Cadence {
+        let [a, b, c] = self.check_days;
+        wushe_core::people::Cadence {
+            a: time::Duration::days(a),
+            b: time::Duration::days(b),
+            c: time::Duration::days(c),
+        }
     }
 
     /// The password rules of this deployment.

@@ -152,6 +152,22 @@ impl TryFrom<CheckRow> for Check {
     }
 }
 
+impl SqlStore {
+    /// SQLite keeps the page images a transaction replaced in the write-ahead log until a
+    /// checkpoint: after removing personal values, copy the log into the (securely deleted)
+    /// file and empty it, so the old values are gone from both. PostgreSQL: nothing to do
+    /// here (its WAL and dead tuples are the server's, vacuumed by autovacuum).
+    async fn forget_old_pages(&self) -> Result<()> {
+        if let crate::Db::Sqlite(p) = &self.db {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(p)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
 fn rows(v: Vec<PersonRow>) -> Result<Vec<Person>> {
     v.into_iter().map(Person::try_from).collect()
 }
@@ -459,8 +475,9 @@ impl PeopleStore for SqlStore {
                 .bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
             append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
-            Ok(())
-        })
+            Ok::<(), Error>(())
+        })?;
+        self.forget_old_pages().await
     }
 
     async fn purge_closed_people(
@@ -468,7 +485,7 @@ impl PeopleStore for SqlStore {
         closed_before: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<u64> {
-        on_pool!(&self.db, p => {
+        let n = on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
             let head = lock_head!(tx);
             let n = sqlx::query(
@@ -484,7 +501,11 @@ impl PeopleStore for SqlStore {
             let audit = audit.with_record_id(format!("count:{n}"));
             append_entry!(tx, head, &audit);
             tx.commit().await.map_err(db_err)?;
-            Ok(n)
-        })
+            Ok::<u64, Error>(n)
+        })?;
+        if n > 0 {
+            self.forget_old_pages().await?;
+        }
+        Ok(n)
     }
 }

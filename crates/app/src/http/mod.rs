@@ -16,6 +16,7 @@ pub mod needs;
 pub mod openapi;
 pub mod orgs;
 pub mod page;
+pub mod people;
 pub mod regions;
 pub mod request_id;
 pub mod routes;
@@ -46,6 +47,7 @@ pub fn routes() -> routes::Routes {
         .merge(tokens::router())
         .merge(audit::router())
         .merge(needs::router())
+        .merge(people::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))

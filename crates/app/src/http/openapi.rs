@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::http::{audit, auth, needs, orgs, regions, tokens, users};
+use crate::http::{audit, auth, needs, orgs, people, regions, tokens, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,8 +17,10 @@ use crate::http::{audit, auth, needs, orgs, regions, tokens, users};
         users::disable, users::enable, users::unlock,
         audit::list,
         needs::submit,
+        people::list, people::get_one, people::create, people::update, people::record_check,
+        people::due, people::counts,
     ),
-    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit"), (name = "needs")),
+    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit"), (name = "needs"), (name = "people")),
     modifiers(&BearerScheme),
     security(("bearer" = []))
 )]

@@ -7,6 +7,8 @@ use crate::AppState;
 
 pub const PURGE_SESSIONS: &str = "purge_sessions";
 pub const AUDIT_CHECKPOINT: &str = "audit_checkpoint";
+/// Delete registry records closed longer ago than the retention period.
+pub const PURGE_PEOPLE: &str = "purge_people";
 
 /// Run one job.
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
@@ -39,6 +41,18 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
                 state.clock.now(),
             )
             .await?;
+            Ok(())
+        }
+        PURGE_PEOPLE => {
+            let n = wushe_core::people::service::purge_expired(
+                state.store.as_ref(),
+                time::Duration::days(state.config.people_retention_days),
+                state.clock.now(),
+            )
+            .await?;
+            if n > 0 {
+                tracing::info!(removed = n, "closed registry records past retention purged");
+            }
             Ok(())
         }
         other => Err(Error::internal(format!("unknown job kind {other}"))),

@@ -165,6 +165,8 @@ impl TestApp {
             trusted_proxies: Vec::new(),
             secret_key_file,
             mlps_mode: false,
+            check_days: [1, 3, 7],
+            people_retention_days: 3 * 365,
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));

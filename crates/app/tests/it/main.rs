@@ -14,6 +14,7 @@ mod matrix;
 mod needs;
 mod orgs;
 mod passwords;
+mod people;
 mod places;
 mod serverlog;
 mod shell;

@@ -68,6 +68,8 @@ pub struct PersonRow {
     #[serde(with = "time::serde::rfc3339")]
     pub next_due_at: OffsetDateTime,
     pub days_overdue: i64,
+    /// Send back on edit; a stale version is refused.
+    pub version: i64,
 }
 
 fn mask_address(a: &str) -> String {
@@ -110,6 +112,7 @@ fn row(cipher: &Cipher, p: &Person, now: OffsetDateTime) -> Result<PersonRow> {
         masked: mask(&d, today(now)),
         next_due_at: p.next_due_at,
         days_overdue: schedule::days_overdue(p.next_due_at, now),
+        version: p.version,
     })
 }
 
@@ -543,6 +546,7 @@ pub async fn today_list(
     cipher: &Cipher,
     actor: &Actor,
     mine: bool,
+    with_phones: bool,
     now: OffsetDateTime,
 ) -> Result<Vec<TodayItem>> {
     actor.require(Permission::RecordChecks)?;
@@ -558,7 +562,7 @@ pub async fn today_list(
         let call = d
             .phone
             .clone()
-            .filter(|_| actor.can_at(Permission::RevealSensitive, &p.region));
+            .filter(|_| with_phones && actor.can_at(Permission::RevealSensitive, &p.region));
         if call.is_some() {
             shown.push(p.id.to_string());
         }
@@ -572,6 +576,7 @@ pub async fn today_list(
                 masked: mask(&d, today(now)),
                 next_due_at: p.next_due_at,
                 days_overdue: schedule::days_overdue(p.next_due_at, now),
+                version: p.version,
             },
             call,
         });
