@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::audit::{Action, AuditEvent, RecordKind};
-use wushe_core::ids::{GrantId, OrgId, TokenId, UserId};
+use wushe_core::ids::{GrantId, OrgId, PersonId, TokenId, UserId};
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
@@ -31,6 +31,8 @@ struct Foreign {
     token: TokenId,
     /// A need of a resident there: its tracking code (the link's secret is not known).
     tracking: String,
+    /// A registry person there, with canaries in every sealed field.
+    person: PersonId,
     canaries: Vec<String>,
 }
 
@@ -102,7 +104,11 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         org: org.id,
         token: token.id,
         tracking: crate::needs::plant_need(app, code, now).await,
+        person: plant_person(app, code, now).await,
         canaries: vec![
+            format!("CANARY-PERSON-{code}"),
+            "13900007777".into(),
+            format!("CANARY-HEALTH-{code}"),
             user_canary,
             token_canary,
             format!("CANARY-NEED-{code}"),
@@ -110,6 +116,55 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
             "13800009999".into(),
         ],
     }
+}
+
+/// A registry person in the foreign community, checked once.
+async fn plant_person(app: &TestApp, code: &str, now: OffsetDateTime) -> PersonId {
+    use wushe_core::people::record::{
+        self, BasisKind, LawfulBasis, Person, PersonDetails, PersonStatus,
+    };
+    use wushe_core::people::{CareLevel, PersonCategory};
+    let id = PersonId::new();
+    let details = PersonDetails {
+        name: format!("CANARY-PERSON-{code}"),
+        id_number: None,
+        phone: Some("13900007777".into()),
+        address: format!("CANARY-ADDRESS-{code}"),
+        categories: vec![PersonCategory::LivingAlone],
+        health_notes: Some(format!("CANARY-HEALTH-{code}")),
+        contact: None,
+        birth_date: None,
+    };
+    let person = Person {
+        id,
+        region: RegionCode::parse(code).expect("code"),
+        care_level: CareLevel::A,
+        worker: None,
+        basis: LawfulBasis {
+            kind: BasisKind::StatutoryDuty,
+            date: now.date(),
+            notice_version: "v1".into(),
+            sensitive_consent: false,
+            guardian_consent: false,
+        },
+        status: PersonStatus::Active,
+        sealed: record::seal(&app.state.cipher, id, &details).expect("seal"),
+        next_due_at: now - time::Duration::days(2),
+        last_check_at: None,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let event = AuditEvent::new(Action::PersonCreated, now)
+        .region(&person.region)
+        .record(RecordKind::Person, [id]);
+    app.state
+        .store
+        .insert_person(&person, &event)
+        .await
+        .expect("person");
+    id
 }
 
 /// Everything about the foreign records that must not change.
@@ -138,8 +193,11 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
         .len();
     let code = TrackingCode::parse(&f.tracking).expect("tracking code");
     let need = s.need_by_code(&code).await.expect("need").expect("exists");
+    let person = s.person(f.person).await.expect("person").expect("exists");
+    let checks = s.checks_of(f.person, 100).await.expect("checks").len();
     format!(
-        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{}",
+        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{} \
+         person={:?}/{}/{:?}/{:?} checks={checks}",
         user.display_name,
         user.disabled,
         user.lang,
@@ -148,7 +206,11 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
         org.version,
         need.state,
         need.version,
-        need.updated_at
+        need.updated_at,
+        person.status,
+        person.version,
+        person.next_due_at,
+        person.sealed,
     )
 }
 
@@ -170,6 +232,7 @@ fn aim(template: &str, f: &Foreign) -> String {
             ("id", t) if t.contains("/orgs/") => f.org.to_string(),
             ("id", t) if t.contains("/users/") => f.user.to_string(),
             ("id", t) if t.contains("/tokens/") => f.token.to_string(),
+            ("id", t) if t.contains("/people/") => f.person.to_string(),
             _ => panic!(
                 "the access matrix does not know what to put in {{{name}}} of {template}: add it"
             ),
@@ -202,6 +265,17 @@ fn hostile_fields(f: &Foreign) -> Vec<(&'static str, String)> {
         ("q", "CANARY"),
         ("back", "/"),
         ("next", "/"),
+        ("field", "phone"),
+        ("confirm", "on"),
+        ("method", "phone"),
+        ("reached", "no"),
+        ("care_level", "A"),
+        ("address", "越界地址"),
+        ("categories", "dibao"),
+        ("basis", "statutory_duty"),
+        ("basis_date", "2026-01-01"),
+        ("notice_version", "v1"),
+        ("allow_duplicate", "on"),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))
