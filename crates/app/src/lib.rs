@@ -7,6 +7,7 @@ pub mod checkpoints;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_people;
 pub mod http;
 pub mod jobs;
 pub mod keys;

@@ -332,6 +332,14 @@ pub trait NeedStore: Send + Sync {
 #[async_trait]
 pub trait PeopleStore: Send + Sync {
     async fn insert_person(&self, person: &Person, audit: &AuditEvent) -> Result<()>;
+    /// Insert many people and their past checks in one transaction with one audit entry
+    /// (demo data, imports, benchmarks).
+    async fn insert_people_batch(
+        &self,
+        people: &[Person],
+        checks: &[Check],
+        audit: &AuditEvent,
+    ) -> Result<()>;
     /// Replace every field of a person if the stored version is still `version` (the new
     /// version is `version + 1`); `Conflict` otherwise.
     async fn update_person(&self, person: &Person, version: i64, audit: &AuditEvent) -> Result<()>;

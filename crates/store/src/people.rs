@@ -120,6 +120,9 @@ const UPDATE: &str = "UPDATE people SET region_code = $2, care_level = $3, worke
     version = version + 1
     WHERE id = $1 AND version = $22 AND status <> 'anonymised'";
 
+const INSERT_CHECK: &str = "INSERT INTO checks (id, person_id, region_code, worker_id, at, \
+    method, reached, details, raised_door_visit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 #[derive(sqlx::FromRow)]
 struct CheckRow {
     id: Uuid,
@@ -192,6 +195,43 @@ impl PeopleStore for SqlStore {
                 .bind(ms(p.created_at)).bind(ms(p.updated_at)).bind(p.version)
                 .execute(&mut *tx).await.map_err(db_err)?;
             append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn insert_people_batch(
+        &self,
+        people: &[Person],
+        checks: &[Check],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            for p in people {
+                let s = &p.sealed;
+                sqlx::query(INSERT)
+                    .bind(p.id.0).bind(&p.region.0).bind(level_str(p.care_level))
+                    .bind(p.worker.map(|w| w.0)).bind(p.basis.kind.as_str())
+                    .bind(format_date(p.basis.date)).bind(&p.basis.notice_version)
+                    .bind(p.basis.sensitive_consent).bind(p.basis.guardian_consent)
+                    .bind(p.status.as_str())
+                    .bind(&s.name).bind(&s.id_number).bind(&s.phone).bind(&s.address)
+                    .bind(&s.categories).bind(&s.health_notes).bind(&s.contact).bind(&s.birth_date)
+                    .bind(&s.id_number_index).bind(&s.phone_index)
+                    .bind(ms(p.next_due_at)).bind(p.last_check_at.map(ms)).bind(p.closed_at.map(ms))
+                    .bind(ms(p.created_at)).bind(ms(p.updated_at)).bind(p.version)
+                    .execute(&mut *tx).await.map_err(db_err)?;
+            }
+            for c in checks {
+                sqlx::query(INSERT_CHECK)
+                    .bind(c.id.0).bind(c.person.0).bind(&c.region.0).bind(c.worker.0).bind(ms(c.at))
+                    .bind(c.method.as_str()).bind(c.reached).bind(&c.details).bind(c.raised_door_visit)
+                    .execute(&mut *tx).await.map_err(db_err)?;
+            }
+            let audit = audit.with_record_id(format!("count:{}", people.len()));
+            append_entry!(tx, head, &audit);
             tx.commit().await.map_err(db_err)?;
             Ok(())
         })
@@ -396,10 +436,7 @@ impl PeopleStore for SqlStore {
             if n == 0 {
                 return Err(Error::Conflict("record closed".into()));
             }
-            sqlx::query(
-                "INSERT INTO checks (id, person_id, region_code, worker_id, at, method, reached, \
-                 details, raised_door_visit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
+            sqlx::query(INSERT_CHECK)
             .bind(c.id.0).bind(c.person.0).bind(&c.region.0).bind(c.worker.0).bind(ms(c.at))
             .bind(c.method.as_str()).bind(c.reached).bind(&c.details).bind(c.raised_door_visit)
             .execute(&mut *tx).await.map_err(db_err)?;
