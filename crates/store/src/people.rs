@@ -391,11 +391,11 @@ impl PeopleStore for SqlStore {
                     })
                     .collect())
             }
-            DueGroup::Community | DueGroup::Street => {
-                let key = if group == DueGroup::Street {
-                    "substr(region_code, 1, 9)"
-                } else {
-                    "region_code"
+            DueGroup::Community | DueGroup::Street | DueGroup::District => {
+                let key = match group {
+                    DueGroup::Street => "substr(region_code, 1, 9)",
+                    DueGroup::District => "substr(region_code, 1, 6)",
+                    _ => "region_code",
                 };
                 let sql = format!("SELECT {key} AS k, {tail} GROUP BY k ORDER BY k");
                 let v: Vec<(String, i64, i64, i64)> = on_pool!(&self.db, p => {

@@ -334,3 +334,86 @@ pub fn open(cipher: &Cipher, p: &Person) -> Result<PersonDetails> {
         birth_date: open_opt(cipher, &BIRTH_DATE, id, &s.birth_date)?.and_then(|d| parse_date(&d)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Keyring;
+    use time::macros::date;
+
+    fn details() -> PersonDetails {
+        PersonDetails {
+            name: "王阿婆".into(),
+            id_number: Some(IdNumber::parse("11010519491231002X").expect("id")),
+            phone: Some("13812345678".into()),
+            address: "丽园路 100 弄".into(),
+            categories: vec![PersonCategory::Aged80Plus, PersonCategory::Pregnant],
+            health_notes: Some("高血压".into()),
+            contact: Some(Contact {
+                name: "王小明".into(),
+                phone: "02163011234".into(),
+                relation: "儿子".into(),
+            }),
+            birth_date: Some(date!(1949 - 12 - 31)),
+        }
+    }
+
+    #[test]
+    fn every_value_is_sealed_bound_to_its_row_and_opens_again() {
+        let c = Cipher::new(&Keyring::generate().expect("ring"));
+        let id = PersonId::new();
+        let d = details();
+        let s = seal(&c, id, &d).expect("seal");
+        for (plain, bytes) in [
+            ("王阿婆", &s.name),
+            ("13812345678", &s.phone),
+            ("11010519491231002X", &s.id_number),
+            ("高血压", &s.health_notes),
+            ("aged_80_plus", &s.categories),
+        ] {
+            let b = bytes.as_ref().expect("sealed");
+            assert!(!b.windows(plain.len()).any(|w| w == plain.as_bytes()));
+        }
+        assert_eq!(
+            s.phone_index,
+            c.blind_index(Lookup::Phone, "+86 138-1234-5678"),
+            "the index matches other spellings"
+        );
+        let person = Person {
+            id,
+            region: RegionCode("310101020001".into()),
+            care_level: CareLevel::A,
+            worker: None,
+            basis: LawfulBasis {
+                kind: BasisKind::Emergency,
+                date: date!(2026 - 04 - 03),
+                notice_version: "v1".into(),
+                sensitive_consent: false,
+                guardian_consent: false,
+            },
+            status: PersonStatus::Active,
+            sealed: s.clone(),
+            next_due_at: OffsetDateTime::UNIX_EPOCH,
+            last_check_at: None,
+            closed_at: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            version: 1,
+        };
+        assert!(open(&c, &person).expect("open") == d);
+        // Moved to another row: refused as tampering.
+        let moved = Person {
+            id: PersonId::new(),
+            ..person.clone()
+        };
+        assert!(matches!(open(&c, &moved), Err(Error::Tampered(_))));
+        // Anonymised: opens to nothing.
+        let gone = Person {
+            sealed: PersonSealed::default(),
+            ..person
+        };
+        let e = open(&c, &gone).expect("open");
+        assert!(e.name.is_empty() && e.phone.is_none() && e.categories.is_empty());
+        assert!(d.is_child_on(date!(1960 - 01 - 01)) && !d.is_child_on(date!(1963 - 12 - 31)));
+    }
+}

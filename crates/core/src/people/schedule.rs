@@ -69,6 +69,7 @@ pub enum DueGroup {
     Worker,
     Community,
     Street,
+    District,
 }
 
 impl DueGroup {
@@ -77,6 +78,7 @@ impl DueGroup {
             "worker" => Some(DueGroup::Worker),
             "community" => Some(DueGroup::Community),
             "street" => Some(DueGroup::Street),
+            "district" => Some(DueGroup::District),
             _ => None,
         }
     }
@@ -86,6 +88,7 @@ impl DueGroup {
             DueGroup::Worker => "worker",
             DueGroup::Community => "community",
             DueGroup::Street => "street",
+            DueGroup::District => "district",
         }
     }
 }
@@ -93,7 +96,7 @@ impl DueGroup {
 /// Active people of one group, how many are due by the end of today and how many overdue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueCount {
-    /// A worker's user id (empty: nobody assigned), a community code or a street code.
+    /// A worker's user id (empty: nobody assigned), or a community, street or district code.
     pub key: String,
     pub active: i64,
     pub due: i64,

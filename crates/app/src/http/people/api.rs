@@ -445,11 +445,11 @@ pub struct DueCountDto {
 
 #[derive(Deserialize, utoipa::IntoParams, Default)]
 pub struct CountsQuery {
-    /// worker, community (default) or street
+    /// worker, community (default), street or district
     pub by: Option<String>,
 }
 
-/// Due and overdue counts per worker, community or street (figures only).
+/// Due and overdue counts per worker, community, street or district (figures only).
 #[utoipa::path(get, path = "/api/v1/checks/counts", tag = "people", params(CountsQuery),
     responses((status = 200, body = [DueCountDto]), (status = 403)))]
 pub async fn counts(
