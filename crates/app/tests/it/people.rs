@@ -681,3 +681,48 @@ async fn the_retention_job_purges_records_closed_long_ago_and_keeps_the_audit_lo
     assert_eq!(actions(&app, "person_created").await.len(), 2, "audit kept");
     let _ = app.clock.now();
 }
+
+#[tokio::test]
+async fn a_phone_matches_one_active_registry_person_in_the_district_for_linking_needs() {
+    use wushe_core::people::service::match_phone;
+    use wushe_core::regions::RegionCode;
+    let app = TestApp::spawn().await;
+    let mut c = app.login_as(Role::SocialWorker, HUANGPU).await;
+    let id = register(&mut c, &person_json("韩", "13500002222", "", "A", QIAOER)).await;
+    let (store, cipher) = (app.state.store.as_ref(), app.state.cipher.as_ref());
+    let here = RegionCode(QIAOYI.into());
+    let m = match_phone(store, cipher, &here, "+86 135 0000 2222")
+        .await
+        .expect("match");
+    assert_eq!(
+        m.map(|(p, _)| p.to_string()),
+        Some(id.clone()),
+        "same district"
+    );
+    let abroad = RegionCode("310104003001".into());
+    assert_eq!(
+        match_phone(store, cipher, &abroad, "13500002222")
+            .await
+            .expect("m"),
+        None
+    );
+    assert_eq!(
+        match_phone(store, cipher, &here, "13500003333")
+            .await
+            .expect("m"),
+        None
+    );
+    register(&mut c, &{
+        let mut b = person_json("韩二", "13500002222", "", "B", QIAOYI);
+        b["allow_duplicate"] = json!(true);
+        b
+    })
+    .await;
+    assert_eq!(
+        match_phone(store, cipher, &here, "13500002222")
+            .await
+            .expect("m"),
+        None,
+        "two people share the phone: no guess"
+    );
+}

@@ -724,3 +724,28 @@ pub async fn purge_expired(
         AuditEvent::new(Action::PeoplePurged, now).record(RecordKind::Person, Vec::<String>::new());
     store.purge_closed_people(now - retention, &event).await
 }
+
+/// For the green channel (issue 6, linking): the active registry person with this phone in
+/// the district of `region` (the need's community), if exactly one matches. No actor: the
+/// caller links the need for staff and raises its priority; nothing is shown to a resident.
+pub async fn match_phone(
+    store: &dyn Store,
+    cipher: &Cipher,
+    region: &RegionCode,
+    phone: &str,
+) -> Result<Option<(PersonId, CareLevel)>> {
+    let Some(idx) = cipher.blind_index(Lookup::Phone, phone) else {
+        return Ok(None);
+    };
+    let district = RegionCode(region.0.chars().take(6).collect());
+    let found: Vec<Person> = store
+        .people_by_index(&[district], None, Some(&idx))
+        .await?
+        .into_iter()
+        .filter(|p| p.status == PersonStatus::Active)
+        .collect();
+    Ok(match found.as_slice() {
+        [p] => Some((p.id, p.care_level)),
+        _ => None,
+    })
+}
