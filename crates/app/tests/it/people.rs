@@ -233,8 +233,15 @@ async fn the_same_id_number_or_phone_warns_and_is_saved_only_when_confirmed() {
     assert_eq!(found, json!([]), "exact search only");
     let (s, _) = c.get_json("/api/v1/people?find=abc").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let page = text(c.get("/people?find=13900001111").await).await;
+    let page = text(
+        c.post_form("/people/find", &[("find", "13900001111")])
+            .await,
+    )
+    .await;
     assert!(page.contains("赵**") && page.contains("钱**"));
+    let res = c.post_form("/people/find", &[("find", "王")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(res).await.contains("请输入完整的身份证号或电话号码"));
 }
 
 #[tokio::test]

@@ -172,7 +172,8 @@ fn duplicates_response(d: Vec<Duplicate>) -> Response {
 pub struct PeopleQuery {
     /// Only people in this region (code prefix).
     pub region: Option<String>,
-    /// Exact search by a full ID number or phone.
+    /// Exact search by a full ID number or phone (the page posts it instead, to keep the
+    /// number out of URLs).
     pub find: Option<String>,
     /// Only people this worker (user id) follows.
     pub worker: Option<String>,

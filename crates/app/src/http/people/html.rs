@@ -121,13 +121,40 @@ pub async fn index(
     page: Page,
     Query(q): Query<PeopleQuery>,
 ) -> Result<Response, HttpError> {
-    let now = s.clock.now();
     let find = q.find.clone().unwrap_or_default();
+    list_page(&s, &a, page, &q, find).await
+}
+
+#[derive(Deserialize)]
+pub struct FindForm {
+    #[serde(default)]
+    find: String,
+}
+
+/// Exact search by a full ID number or phone, posted so the number stays out of URLs (browser
+/// history, proxy logs).
+pub async fn find(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    page: Page,
+    Form(f): Form<FindForm>,
+) -> Result<Response, HttpError> {
+    list_page(&s, &a, page, &PeopleQuery::default(), f.find).await
+}
+
+async fn list_page(
+    s: &AppState,
+    a: &Actor,
+    page: Page,
+    q: &PeopleQuery,
+    find: String,
+) -> Result<Response, HttpError> {
+    let now = s.clock.now();
     let mut find_error = String::new();
     let rows = if find.trim().is_empty() {
-        service::list(s.store.as_ref(), &s.cipher, &a, &q.filter(), now).await?
+        service::list(s.store.as_ref(), &s.cipher, a, &q.filter(), now).await?
     } else {
-        match field_errors(service::find(s.store.as_ref(), &s.cipher, &a, &find, now).await)? {
+        match field_errors(service::find(s.store.as_ref(), &s.cipher, a, &find, now).await)? {
             Ok(r) => r,
             Err(e) => {
                 find_error = FormErrors::new(e, page.lang).of("find");
@@ -136,6 +163,11 @@ pub async fn index(
         }
     };
     let full = rows.len() == 50 && find.trim().is_empty();
+    let status = if find_error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let p = IndexPage {
         rows: rows.iter().map(|r| row_view(page.lang, r, None)).collect(),
         find,
@@ -144,7 +176,7 @@ pub async fn index(
         next_offset: full.then(|| q.offset.unwrap_or(0) + 50),
         page,
     };
-    render(StatusCode::OK, &p)
+    render(status, &p)
 }
 
 /// One check on the person page.

@@ -23,6 +23,7 @@ pub fn router() -> Routes {
     Routes::new()
         .route("/people", get(html::index).post(html::create))
         .route("/people/new", get(html::new_form))
+        .route("/people/find", post(html::find))
         .route("/people/{id}", get(html::show).post(html::update))
         .route("/people/{id}/edit", get(html::edit_form))
         .route("/people/{id}/reveal", post(html::reveal))
