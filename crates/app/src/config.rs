@@ -308,6 +308,39 @@ mod tests {
     }
 
     #[test]
+    fn the_check_cadence_and_retention_come_from_the_file_and_bad_values_are_refused() {
+        let dir = std::env::temp_dir().join(format!("wushe-cfg-people-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        let d = Config::load(&file, Overrides::default(), false).expect("defaults");
+        assert_eq!(d.cadence(), wushe_core::people::Cadence::default());
+        assert_eq!(d.people_retention_days, 3 * 365);
+        std::fs::write(
+            &file,
+            "check_days_b = 2
+people_retention_days = 400
+",
+        )
+        .expect("write");
+        let c = Config::load(&file, Overrides::default(), false).expect("ok");
+        assert_eq!(c.cadence().b, time::Duration::days(2));
+        assert_eq!(c.cadence().a, time::Duration::days(1));
+        assert_eq!(c.people_retention_days, 400);
+        for bad in [
+            "check_days_a = 0\n",
+            "check_days_c = 400\n",
+            "people_retention_days = 0\n",
+        ] {
+            std::fs::write(&file, bad).expect("write");
+            assert!(
+                Config::load(&file, Overrides::default(), false).is_err(),
+                "{bad}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn trusted_proxies_and_mlps_mode_come_from_the_file_and_bad_addresses_are_refused() {
         let dir = std::env::temp_dir().join(format!("wushe-cfg-proxy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");

@@ -168,6 +168,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let (due_before, overdue_before) = due_limits(now);
+    if std::env::var("P6_PLAN").is_ok()
+        && let wushe_store::Db::Sqlite(p) = store.db()
+    {
+        let street = &codes[0][..9];
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "EXPLAIN QUERY PLAN SELECT * FROM people WHERE status = 'active' AND +next_due_at < $1 \
+             AND $2 IS NULL AND ((region_code >= $4 AND region_code < $4 || 'Z')) \
+             ORDER BY +next_due_at, care_level LIMIT $3",
+        )
+        .bind(0i64)
+        .bind(Option::<uuid::Uuid>::None)
+        .bind(100i64)
+        .bind(street)
+        .fetch_all(p)
+        .await?;
+        println!("plan: {plan:?}");
+    }
     let district = RegionCode(codes[0][..6].to_string());
     let street = RegionCode(codes[0][..9].to_string());
     let city = RegionCode("31".into());

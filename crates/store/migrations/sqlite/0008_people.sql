@@ -32,7 +32,7 @@ CREATE TABLE people (
     version INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX people_due ON people(status, next_due_at);
-CREATE INDEX people_region ON people(region_code);
+CREATE INDEX people_region_due ON people(status, region_code, next_due_at);
 CREATE INDEX people_worker ON people(worker_id, next_due_at);
 CREATE INDEX people_id_number_index ON people(id_number_index);
 CREATE INDEX people_phone_index ON people(phone_index);
