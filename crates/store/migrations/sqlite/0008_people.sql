@@ -31,7 +31,7 @@ CREATE TABLE people (
     updated_at INTEGER NOT NULL,
     version INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX people_due ON people(status, next_due_at);
+CREATE INDEX people_due ON people(status, next_due_at, region_code);
 CREATE INDEX people_region_due ON people(status, region_code, next_due_at);
 CREATE INDEX people_worker ON people(worker_id, next_due_at);
 CREATE INDEX people_id_number_index ON people(id_number_index);
