@@ -46,6 +46,8 @@ fn config(dir: &Path, url: String, key: Option<PathBuf>, durable: bool) -> Confi
         mlps_mode: false,
         sla: Default::default(),
         durable_commits: durable,
+        check_days: [1, 3, 7],
+        people_retention_days: 3 * 365,
     }
 }
 

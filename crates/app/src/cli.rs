@@ -140,6 +140,12 @@ pub async fn demo(config: Config, seed: u64) -> Result<(), BoxError> {
     store.close().await;
     let app = App::build(config).await?;
     crate::demo_needs::seed(app.state(), seed, SystemClock.now()).await?;
+    let state = app.state().clone();
+    tokio::spawn(async move {
+        if let Err(e) = demo::seed_people(&state, seed).await {
+            tracing::warn!(error = %e, "could not seed the demo registry");
+        }
+    });
     println!(
         "\nwushe demo (演示) is serving at http://{}/",
         app.local_addr()

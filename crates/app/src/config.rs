@@ -51,6 +51,10 @@ pub struct Config {
     /// told. `false` (NORMAL) only to measure what durability costs: a power cut may lose the
     /// last commits.
     pub durable_commits: bool,
+    /// Welfare checks: days between checks per care level (default A 1, B 3, C 7).
+    pub check_days: [i64; 3],
+    /// Closed registry records are purged this many days after closing (default 3 years).
+    pub people_retention_days: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -71,6 +75,8 @@ impl std::fmt::Debug for Config {
             .field("key_file", &self.secret_key_file)
             .field("mlps_mode", &self.mlps_mode)
             .field("sla", &self.sla)
+            .field("check_days", &self.check_days)
+            .field("people_retention_days", &self.people_retention_days)
             .finish()
     }
 }
@@ -111,6 +117,10 @@ pub struct Overrides {
     pub sla_resolution_minutes: Option<[i64; 4]>,
     /// Benchmarks only (wushe.toml only).
     pub durable_commits: Option<bool>,
+    pub check_days_a: Option<i64>,
+    pub check_days_b: Option<i64>,
+    pub check_days_c: Option<i64>,
+    pub people_retention_days: Option<i64>,
 }
 
 impl Overrides {
@@ -137,6 +147,10 @@ impl Overrides {
                 .or(self.sla_first_response_minutes),
             sla_resolution_minutes: over.sla_resolution_minutes.or(self.sla_resolution_minutes),
             durable_commits: over.durable_commits.or(self.durable_commits),
+            check_days_a: over.check_days_a.or(self.check_days_a),
+            check_days_b: over.check_days_b.or(self.check_days_b),
+            check_days_c: over.check_days_c.or(self.check_days_c),
+            people_retention_days: over.people_retention_days.or(self.people_retention_days),
         }
     }
 }
@@ -198,11 +212,37 @@ impl Config {
             mlps_mode: o.mlps_mode.unwrap_or(false),
             sla,
             durable_commits: o.durable_commits.unwrap_or(true),
+            check_days: [
+                o.check_days_a.unwrap_or(1),
+                o.check_days_b.unwrap_or(3),
+                o.check_days_c.unwrap_or(7),
+            ],
+            people_retention_days: o.people_retention_days.unwrap_or(3 * 365),
         };
+        if cfg.check_days.iter().any(|d| !(1..=90).contains(d)) {
+            return Err(ConfigError(
+                "check_days_a/b/c must be between 1 and 90 days".into(),
+            ));
+        }
+        if cfg.people_retention_days < 1 {
+            return Err(ConfigError(
+                "people_retention_days must be at least 1".into(),
+            ));
+        }
         if cfg.session_idle_minutes < 1 || cfg.session_absolute_hours < 1 {
             return Err(ConfigError("session timeouts must be at least 1".into()));
         }
         Ok(cfg)
+    }
+
+    /// The welfare-check cadence per care level.
+    pub fn cadence(&self) -> wushe_core::people::Cadence {
+        let [a, b, c] = self.check_days;
+        wushe_core::people::Cadence {
+            a: time::Duration::days(a),
+            b: time::Duration::days(b),
+            c: time::Duration::days(c),
+        }
     }
 
     /// The password rules of this deployment.
@@ -337,6 +377,39 @@ mod tests {
             Config::load(&file, Overrides::default(), false).is_err(),
             "unknown keys are refused"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_check_cadence_and_retention_come_from_the_file_and_bad_values_are_refused() {
+        let dir = std::env::temp_dir().join(format!("wushe-cfg-people-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        let d = Config::load(&file, Overrides::default(), false).expect("defaults");
+        assert_eq!(d.cadence(), wushe_core::people::Cadence::default());
+        assert_eq!(d.people_retention_days, 3 * 365);
+        std::fs::write(
+            &file,
+            "check_days_b = 2
+people_retention_days = 400
+",
+        )
+        .expect("write");
+        let c = Config::load(&file, Overrides::default(), false).expect("ok");
+        assert_eq!(c.cadence().b, time::Duration::days(2));
+        assert_eq!(c.cadence().a, time::Duration::days(1));
+        assert_eq!(c.people_retention_days, 400);
+        for bad in [
+            "check_days_a = 0\n",
+            "check_days_c = 400\n",
+            "people_retention_days = 0\n",
+        ] {
+            std::fs::write(&file, bad).expect("write");
+            assert!(
+                Config::load(&file, Overrides::default(), false).is_err(),
+                "{bad}"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

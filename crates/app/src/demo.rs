@@ -1,7 +1,8 @@
 //! Demo data: the real places of Shanghai and Zengdu, and in 黄浦区 (including 五里桥街道)
-//! fictional organisations of every kind and one user of every role. Seeded once, on the
-//! first start of `wushe demo`; the same seed always gives the same data. The demo's accounts
-//! are exempt from the second factor, and the demo banner says so.
+//! fictional organisations of every kind, one user of every role, volunteers with posts and
+//! shifts, and a registry of a few thousand fictional people with a week of welfare checks.
+//! Seeded once, on the first start of `wushe demo`; the same seed always gives the same data.
+//! The demo's accounts are exempt from the second factor, and the demo banner says so.
 
 use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
@@ -403,6 +404,35 @@ async fn seed_volunteers(
     }
     tracing::info!(volunteers = ids.len(), booked, "demo volunteers seeded");
     Ok(())
+}
+
+/// The registry (a few thousand people with a week of checks), seeded in the background
+/// once the server is up, so the demo serves at once. The demo's social worker (桥一) and
+/// supervisor (五里桥) follow the people of their places.
+pub async fn seed_people(state: &crate::AppState, seed: u64) -> Result<usize, BoxError> {
+    let mut workers = Vec::new();
+    for login in ["shegong", "dudao"] {
+        if let Some(u) = state.store.user_by_name(login).await? {
+            workers.push((u.region.clone(), u.id));
+        }
+    }
+    let started = std::time::Instant::now();
+    let n = crate::demo_people::seed(
+        state.store.as_ref(),
+        state.cipher.clone(),
+        workers,
+        seed,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    if n > 0 {
+        tracing::info!(
+            people = n,
+            ms = started.elapsed().as_millis() as u64,
+            "demo registry seeded"
+        );
+    }
+    Ok(n)
 }
 
 /// The demo's own accounts skip the second factor (the banner says so). This is the only

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod demo_needs;
+pub mod demo_people;
 pub mod http;
 pub mod jobs;
 pub mod keys;

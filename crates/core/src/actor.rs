@@ -102,6 +102,10 @@ impl Role {
                 EnterNeeds,
                 ManageVolunteers,
                 ServeShifts,
+                ViewPeople,
+                ManagePeople,
+                RecordChecks,
+                ViewPeopleCounts,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -111,6 +115,7 @@ impl Role {
                 ViewUsers,
                 ViewAudit,
                 ViewNeeds,
+                ViewPeopleCounts,
             ],
             Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => &[
                 ViewPlaces,
@@ -123,6 +128,10 @@ impl Role {
                 HandleNeeds,
                 EnterNeeds,
                 ManageVolunteers,
+                ViewPeople,
+                ManagePeople,
+                RecordChecks,
+                ViewPeopleCounts,
             ],
             Role::HotlineOperator => {
                 &[ViewPlaces, ViewOrgs, RevealSensitive, ViewNeeds, EnterNeeds]
@@ -179,6 +188,14 @@ pub enum Permission {
     /// hours. Volunteers hold it; admins too, because a grant may only pass on permissions
     /// its giver holds.
     ServeShifts,
+    /// See registry people (masked) and their checks in scope.
+    ViewPeople,
+    /// Register, edit, close, export and anonymise registry people in scope.
+    ManagePeople,
+    /// Record welfare checks of registry people in scope.
+    RecordChecks,
+    /// See due and overdue counts of welfare checks (figures only, never a person).
+    ViewPeopleCounts,
 }
 
 /// One role held over one region, optionally for one organisation.
@@ -274,6 +291,35 @@ impl Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_staff_who_follow_people_see_registry_people_and_civil_affairs_sees_counts() {
+        let with = |p: Permission| -> Vec<Role> {
+            Role::ALL
+                .into_iter()
+                .filter(|r| r.permissions().contains(&p))
+                .collect()
+        };
+        let staff = vec![
+            Role::Admin,
+            Role::CommitteeStaff,
+            Role::SocialWorker,
+            Role::Supervisor,
+        ];
+        assert_eq!(with(Permission::ViewPeople), staff);
+        assert_eq!(with(Permission::ManagePeople), staff);
+        assert_eq!(with(Permission::RecordChecks), staff);
+        assert_eq!(
+            with(Permission::ViewPeopleCounts),
+            vec![
+                Role::Admin,
+                Role::CivilAffairs,
+                Role::CommitteeStaff,
+                Role::SocialWorker,
+                Role::Supervisor,
+            ]
+        );
+    }
 
     fn actor(grants: &[(Role, &str)]) -> Actor {
         Actor {

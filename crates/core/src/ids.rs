@@ -55,4 +55,6 @@ typed_id!(
     PostId,
     ShiftId,
     BookingId,
+    PersonId,
+    CheckId,
 );

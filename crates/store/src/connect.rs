@@ -43,6 +43,9 @@ impl SqlStore {
                         SqliteSynchronous::Normal
                     })
                     .foreign_keys(true)
+                    // Deleted and overwritten content is zeroed, so an anonymised or purged
+                    // value does not linger in free pages of the file.
+                    .pragma("secure_delete", "on")
                     .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)

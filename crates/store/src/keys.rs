@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::crypto::{EncryptedColumn, KeyId};
 use wushe_core::needs::{record, timeline};
+use wushe_core::people::{checks as people_checks, record as people};
 use wushe_core::store::KeyStore;
 use wushe_core::users::second_factor;
 use wushe_core::volunteers::record as volunteers;
@@ -25,6 +26,15 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     timeline::NOTE,
     volunteers::SIGNUP_NAME,
     volunteers::SIGNUP_MOBILE,
+    people::NAME,
+    people::ID_NUMBER,
+    people::PHONE,
+    people::ADDRESS,
+    people::CATEGORIES,
+    people::HEALTH_NOTES,
+    people::CONTACT,
+    people::BIRTH_DATE,
+    people_checks::DETAILS,
 ];
 
 /// Refuse any column not in the registry (the names go into SQL text).

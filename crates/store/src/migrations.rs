@@ -53,6 +53,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_need_work.sql"),
     ),
     (
+        8,
+        "0008_people",
+        include_str!("../migrations/sqlite/0008_people.sql"),
+        include_str!("../migrations/postgres/0008_people.sql"),
+    ),
+    (
         9,
         "0009_volunteers",
         include_str!("../migrations/sqlite/0009_volunteers.sql"),
@@ -69,6 +75,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0005_api_tokens",
     "0006_needs",
     "0007_need_work",
+    "0008_people",
     "0009_volunteers",
 ];
 

@@ -2130,3 +2130,6 @@ mod volunteers {
         }
     }
 }
+
+#[path = "contract/people.rs"]
+mod people;

@@ -17,6 +17,7 @@ pub mod needs;
 pub mod openapi;
 pub mod orgs;
 pub mod page;
+pub mod people;
 pub mod regions;
 pub mod request_id;
 pub mod routes;
@@ -49,6 +50,7 @@ pub fn routes() -> routes::Routes {
         .merge(audit::router())
         .merge(needs::router())
         .merge(volunteers::router())
+        .merge(people::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))

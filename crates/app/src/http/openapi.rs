@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::http::{audit, auth, needs, orgs, regions, tokens, users, volunteers};
+use crate::http::{audit, auth, needs, orgs, people, regions, tokens, users, volunteers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,8 +18,10 @@ use crate::http::{audit, auth, needs, orgs, regions, tokens, users, volunteers};
         audit::list,
         needs::submit,
         volunteers::verify,
+        people::list, people::get_one, people::create, people::update, people::record_check,
+        people::due, people::counts,
     ),
-    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit"), (name = "needs"), (name = "volunteers")),
+    tags((name = "auth"), (name = "regions"), (name = "orgs"), (name = "users"), (name = "tokens"), (name = "audit"), (name = "needs"), (name = "volunteers"), (name = "people")),
     modifiers(&BearerScheme),
     security(("bearer" = []))
 )]

@@ -137,6 +137,23 @@ fn nav_for(actor: &Actor, lang: Lang) -> Vec<NavItem> {
             label: lang.pick("我的班次", "My shifts"),
         });
     }
+    if actor.can(Permission::RecordChecks) {
+        nav.push(NavItem {
+            href: "/checks/today",
+            label: lang.pick("今日探访", "Today's checks"),
+        });
+    }
+    if actor.can(Permission::ViewPeople) {
+        nav.push(NavItem {
+            href: "/people",
+            label: lang.pick("服务对象", "Registry"),
+        });
+    } else if actor.can(Permission::ViewPeopleCounts) {
+        nav.push(NavItem {
+            href: "/checks/schedule",
+            label: lang.pick("探访进度", "Check schedule"),
+        });
+    }
     if actor.can(Permission::ViewUsers) {
         nav.push(NavItem {
             href: "/users",

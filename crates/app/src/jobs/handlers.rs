@@ -9,6 +9,8 @@ pub const PURGE_SESSIONS: &str = "purge_sessions";
 pub const AUDIT_CHECKPOINT: &str = "audit_checkpoint";
 /// Escalate the needs whose SLA clocks are due.
 pub const SLA_SWEEP: &str = "sla_sweep";
+/// Delete registry records closed longer ago than the retention period.
+pub const PURGE_PEOPLE: &str = "purge_people";
 
 /// Run one job.
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
@@ -47,6 +49,18 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             let n = wushe_core::needs::escalation::sweep(state.desk(), state.clock.now()).await?;
             if n > 0 {
                 tracing::info!(escalated = n, "needs escalated");
+            }
+            Ok(())
+        }
+        PURGE_PEOPLE => {
+            let n = wushe_core::people::service::purge_expired(
+                state.store.as_ref(),
+                time::Duration::days(state.config.people_retention_days),
+                state.clock.now(),
+            )
+            .await?;
+            if n > 0 {
+                tracing::info!(removed = n, "closed registry records past retention purged");
             }
             Ok(())
         }

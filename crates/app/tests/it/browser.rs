@@ -982,3 +982,149 @@ async fn the_volunteer_pages_fit_a_phone_and_a_desk() {
         b.client.clone().close().await.expect("close");
     }
 }
+
+#[tokio::test]
+async fn a_social_worker_does_todays_checks_on_a_phone() {
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (name, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    let mut api = app.login_as(Role::SocialWorker, QIAOYI).await;
+    let first = crate::people::register(
+        &mut api,
+        &crate::people::person_json("王阿婆", "13812345678", "", "A", QIAOYI),
+    )
+    .await;
+    crate::people::register(
+        &mut api,
+        &crate::people::person_json("李老伯", "021-63011234", "", "B", QIAOYI),
+    )
+    .await;
+    crate::people::register(
+        &mut api,
+        &crate::people::person_json("张奶奶", "13900001111", "", "C", QIAOYI),
+    )
+    .await;
+    let c = &b.client;
+    c.goto(&format!("{}/login", app.url)).await.expect("open");
+    fill_login(&b, &name).await;
+    c.wait()
+        .for_element(Locator::Id("grants-h"))
+        .await
+        .expect("home");
+    let nav = c
+        .find(Locator::Css("nav.nav"))
+        .await
+        .expect("nav")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        nav.contains("今日探访") && nav.contains("服务对象"),
+        "{nav}"
+    );
+    c.goto(&format!("{}/checks/today", app.url))
+        .await
+        .expect("today");
+    let cards = c
+        .find_all(Locator::Css("ul.today > li"))
+        .await
+        .expect("cards");
+    assert_eq!(cards.len(), 3);
+    let first_card = cards[0].text().await.expect("text");
+    assert!(
+        first_card.contains("王**") && first_card.contains("A 级"),
+        "care level A first: {first_card}"
+    );
+    assert!(!first_card.contains("王阿婆"), "names stay masked");
+    let tel = c
+        .find(Locator::Css("ul.today > li a.call"))
+        .await
+        .expect("call link")
+        .attr("href")
+        .await
+        .expect("href");
+    assert_eq!(tel.as_deref(), Some("tel:13812345678"));
+    assert!(
+        !scrolls_sideways(&b).await,
+        "today's checks scroll sideways on a phone"
+    );
+    screenshot(&b, "checks-today-phone").await;
+    c.find(Locator::Css(&format!("a[href='/people/{first}/check']")))
+        .await
+        .expect("record link")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Id("food_days_left"))
+        .await
+        .expect("the check form");
+    c.find(Locator::Css("input[name=reached][value=yes]"))
+        .await
+        .expect("reached")
+        .click()
+        .await
+        .expect("click");
+    for (id, v) in [("food_days_left", "5"), ("medication_days_left", "1")] {
+        c.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .send_keys(v)
+            .await
+            .expect("type");
+    }
+    for (id, v) in [("physical", "stable"), ("mental", "calm")] {
+        c.find(Locator::Id(id))
+            .await
+            .expect(id)
+            .select_by_value(v)
+            .await
+            .expect("select");
+    }
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the check form scrolls sideways on a phone"
+    );
+    screenshot(&b, "check-form-phone").await;
+    c.find(Locator::Css("button.primary"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("p.ok"))
+        .await
+        .expect("back on today's list");
+    let left = c
+        .find_all(Locator::Css("ul.today > li"))
+        .await
+        .expect("cards");
+    assert_eq!(left.len(), 2, "the checked person left today's list");
+    screenshot(&b, "checks-today-after-phone").await;
+    c.goto(&format!("{}/people/{first}", app.url))
+        .await
+        .expect("person");
+    let page = c.source().await.expect("source");
+    assert!(page.contains("药够 1 天") && !page.contains("13812345678"));
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the person page scrolls sideways"
+    );
+    screenshot(&b, "person-phone").await;
+    for (path, shot) in [
+        ("/people", "people-phone"),
+        ("/people/new", "person-new-phone"),
+        ("/checks/schedule?by=worker", "schedule-phone"),
+    ] {
+        c.goto(&format!("{}{path}", app.url)).await.expect(path);
+        assert!(
+            !scrolls_sideways(&b).await,
+            "{path} scrolls sideways on a phone"
+        );
+        screenshot(&b, shot).await;
+    }
+    b.client.clone().close().await.expect("close");
+}

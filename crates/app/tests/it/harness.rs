@@ -167,6 +167,8 @@ impl TestApp {
             mlps_mode: false,
             sla: wushe_core::needs::sla::SlaPolicy::default(),
             durable_commits: true,
+            check_days: [1, 3, 7],
+            people_retention_days: 3 * 365,
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));

@@ -22,8 +22,8 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
         .expect("enqueue again");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        3,
-        "one SLA sweep, one purge and one audit checkpoint per period"
+        4,
+        "one SLA sweep, one session purge, one audit checkpoint and one registry purge per period"
     );
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
@@ -49,13 +49,15 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
     // Ten minutes later the next period queues the purge again (and the checkpoint only if
     // the clock crossed into a new hour).
     let hour = |t: time::OffsetDateTime| t.unix_timestamp() / 3600;
+    let day = |t: time::OffsetDateTime| t.unix_timestamp() / 86_400;
     let before = app.clock.now();
     app.clock.advance(time::Duration::minutes(10));
     let new_hour = usize::from(hour(before) != hour(app.clock.now()));
+    let new_day = usize::from(day(before) != day(app.clock.now()));
     jobs::enqueue_periodic(&app.state).await.expect("enqueue");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        2 + new_hour,
-        "the sweep and the purge"
+        2 + new_hour + new_day,
+        "the sweep and the session purge, and what a new hour or day adds"
     );
 }

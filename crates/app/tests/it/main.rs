@@ -16,6 +16,7 @@ mod needs;
 mod needs_work;
 mod orgs;
 mod passwords;
+mod people;
 mod places;
 mod serverlog;
 mod shell;

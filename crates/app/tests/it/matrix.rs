@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::audit::{Action, AuditEvent, RecordKind};
-use wushe_core::ids::{GrantId, NeedId, OrgId, TokenId, UserId};
+use wushe_core::ids::{GrantId, NeedId, OrgId, PersonId, TokenId, UserId};
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
@@ -34,6 +34,8 @@ struct Foreign {
     need: NeedId,
     /// Call-up, sign-up, volunteer, post, shift, booking and certificate there.
     vols: crate::volunteers::Planted,
+    /// A registry person there, with canaries in every sealed field.
+    person: PersonId,
     canaries: Vec<String>,
 }
 
@@ -109,6 +111,9 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         .id;
     let vols = crate::volunteers::plant(app, code).await;
     let mut canaries = vec![
+        format!("CANARY-PERSON-{code}"),
+        "13900007777".into(),
+        format!("CANARY-HEALTH-{code}"),
         user_canary,
         token_canary,
         format!("CANARY-NEED-{code}"),
@@ -125,8 +130,58 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         token: token.id,
         tracking,
         need,
+        person: plant_person(app, code, now).await,
         canaries,
     }
+}
+
+/// A registry person in the foreign community, checked once.
+async fn plant_person(app: &TestApp, code: &str, now: OffsetDateTime) -> PersonId {
+    use wushe_core::people::record::{
+        self, BasisKind, LawfulBasis, Person, PersonDetails, PersonStatus,
+    };
+    use wushe_core::people::{CareLevel, PersonCategory};
+    let id = PersonId::new();
+    let details = PersonDetails {
+        name: format!("CANARY-PERSON-{code}"),
+        id_number: None,
+        phone: Some("13900007777".into()),
+        address: format!("CANARY-ADDRESS-{code}"),
+        categories: vec![PersonCategory::LivingAlone],
+        health_notes: Some(format!("CANARY-HEALTH-{code}")),
+        contact: None,
+        birth_date: None,
+    };
+    let person = Person {
+        id,
+        region: RegionCode::parse(code).expect("code"),
+        care_level: CareLevel::A,
+        worker: None,
+        basis: LawfulBasis {
+            kind: BasisKind::StatutoryDuty,
+            date: now.date(),
+            notice_version: "v1".into(),
+            sensitive_consent: false,
+            guardian_consent: false,
+        },
+        status: PersonStatus::Active,
+        sealed: record::seal(&app.state.cipher, id, &details).expect("seal"),
+        next_due_at: now - time::Duration::days(2),
+        last_check_at: None,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let event = AuditEvent::new(Action::PersonCreated, now)
+        .region(&person.region)
+        .record(RecordKind::Person, [id]);
+    app.state
+        .store
+        .insert_person(&person, &event)
+        .await
+        .expect("person");
+    id
 }
 
 /// Everything about the foreign records that must not change.
@@ -156,8 +211,11 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
     let code = TrackingCode::parse(&f.tracking).expect("tracking code");
     let need = s.need_by_code(&code).await.expect("need").expect("exists");
     let vols = crate::volunteers::snapshot(app, &f.vols).await;
+    let person = s.person(f.person).await.expect("person").expect("exists");
+    let checks = s.checks_of(f.person, 100).await.expect("checks").len();
     format!(
-        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{} {vols}",
+        "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{} {vols} \
+         person={:?}/{}/{:?}/{:?} checks={checks}",
         user.display_name,
         user.disabled,
         user.lang,
@@ -166,7 +224,11 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
         org.version,
         need.state,
         need.version,
-        need.updated_at
+        need.updated_at,
+        person.status,
+        person.version,
+        person.next_due_at,
+        person.sealed,
     )
 }
 
@@ -189,6 +251,7 @@ fn aim(template: &str, f: &Foreign) -> String {
             ("id", t) if t.contains("/users/") => f.user.to_string(),
             ("id", t) if t.contains("/tokens/") => f.token.to_string(),
             ("id", t) if t.contains("/needs/") => f.need.to_string(),
+            ("id", t) if t.contains("/people/") => f.person.to_string(),
             ("id", t) if t.contains("/callups/") || t.contains("/campaigns/") => {
                 f.vols.campaign.to_string()
             }
@@ -255,6 +318,16 @@ fn hostile_fields(f: &Foreign, path: &str) -> Vec<(&'static str, String)> {
         ("people", "5"),
         ("t", "0123456789abcdef0123456789abcdef"),
         ("password_again", "a-long-enough-password-2026"),
+        ("field", "phone"),
+        ("method", "phone"),
+        ("reached", "no"),
+        ("care_level", "A"),
+        ("address", "越界地址"),
+        ("categories", "dibao"),
+        ("basis", "statutory_duty"),
+        ("basis_date", "2026-01-01"),
+        ("notice_version", "v1"),
+        ("allow_duplicate", "on"),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))

@@ -1,5 +1,6 @@
 //! The server log of a real `wushe serve`, at debug level: passwords and the names people type
-//! at the login never appear in it, nor a tracking link's secret or a resident's words.
+//! at the login never appear in it, nor a tracking link's secret, a resident's words or the
+//! protected fields of registry people and their checks.
 
 use std::io::Read;
 use std::process::Stdio;
@@ -149,8 +150,75 @@ async fn the_server_log_never_holds_passwords_or_typed_login_names() {
             .status(),
         reqwest::StatusCode::OK
     );
+    // A registry person and a check with canaries in every protected field, then a reveal.
+    let person = serde_json::json!({
+        "name": "CANARY-LOG-NAME", "phone": "13766660001",
+        "id_number": crate::people::id_number("19360606", 606),
+        "address": "CANARY-LOG-ADDRESS", "region": "310101020001",
+        "categories": ["living_alone"], "care_level": "A", "basis": "statutory_duty",
+        "basis_date": "2026-04-03", "notice_version": "v1",
+        "health_notes": "CANARY-LOG-HEALTH",
+    });
+    let res = http
+        .post(format!("{url}/api/v1/people"))
+        .header("x-csrf-token", &csrf)
+        .json(&person)
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let id = res.json::<serde_json::Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let res = http
+        .post(format!("{url}/api/v1/people/{id}/checks"))
+        .header("x-csrf-token", &csrf)
+        .json(
+            &serde_json::json!({"method": "phone", "reached": true, "physical": "stable",
+            "mental": "crisis", "medication_days_left": 0, "notes": "CANARY-LOG-NOTES"}),
+        )
+        .send()
+        .await
+        .expect("check");
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let body = serde_urlencoded::to_string([
+        ("_csrf", csrf.as_str()),
+        ("field", "phone"),
+        ("reason", "电话回访"),
+    ])
+    .expect("form");
+    let res = http
+        .post(format!("{url}/people/{id}/reveal"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("reveal");
+    assert!(res.text().await.expect("page").contains("13766660001"));
+    http.get(format!("{url}/checks/today"))
+        .send()
+        .await
+        .expect("today");
     let log = stop(child);
-    for canary in [PASSWORD, WRONG, typed_name] {
+    assert!(
+        log.contains("wushe listening"),
+        "the log was captured: {log}"
+    );
+    assert!(
+        log.contains("full sensitive value revealed"),
+        "the reveal was logged"
+    );
+    for canary in [
+        PASSWORD,
+        WRONG,
+        typed_name,
+        "CANARY-LOG-NAME",
+        "13766660001",
+        "CANARY-LOG-ADDRESS",
+        "CANARY-LOG-HEALTH",
+        "CANARY-LOG-NOTES",
+    ] {
         assert!(!log.contains(canary), "the server log holds {canary}");
     }
     let _ = std::fs::remove_dir_all(&dir);

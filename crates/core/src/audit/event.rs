@@ -61,10 +61,18 @@ pub enum Action {
     HoursExported,
     PostLeadSet,
     CampaignClosed,
+    PersonCreated,
+    PersonUpdated,
+    PersonClosed,
+    PersonAnonymised,
+    PersonExported,
+    PeoplePurged,
+    CheckRecorded,
+    CheckPhonesShown,
 }
 
 impl Action {
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 56] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -113,6 +121,14 @@ impl Action {
         Action::HoursExported,
         Action::PostLeadSet,
         Action::CampaignClosed,
+        Action::PersonCreated,
+        Action::PersonUpdated,
+        Action::PersonClosed,
+        Action::PersonAnonymised,
+        Action::PersonExported,
+        Action::PeoplePurged,
+        Action::CheckRecorded,
+        Action::CheckPhonesShown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -165,6 +181,14 @@ impl Action {
             Action::HoursExported => "hours_exported",
             Action::PostLeadSet => "post_lead_set",
             Action::CampaignClosed => "campaign_closed",
+            Action::PersonCreated => "person_created",
+            Action::PersonUpdated => "person_updated",
+            Action::PersonClosed => "person_closed",
+            Action::PersonAnonymised => "person_anonymised",
+            Action::PersonExported => "person_exported",
+            Action::PeoplePurged => "people_purged",
+            Action::CheckRecorded => "check_recorded",
+            Action::CheckPhonesShown => "check_phones_shown",
         }
     }
 
@@ -223,6 +247,14 @@ impl Action {
             Action::HoursExported => "导出服务时长",
             Action::PostLeadSet => "指定岗位负责人",
             Action::CampaignClosed => "结束召集",
+            Action::PersonCreated => "登记服务对象",
+            Action::PersonUpdated => "修改服务对象",
+            Action::PersonClosed => "结案服务对象",
+            Action::PersonAnonymised => "匿名化服务对象",
+            Action::PersonExported => "导出个人信息副本",
+            Action::PeoplePurged => "清除到期结案记录",
+            Action::CheckRecorded => "记录探访",
+            Action::CheckPhonesShown => "查看今日探访电话",
         }
     }
 
@@ -277,6 +309,14 @@ impl Action {
             Action::HoursExported => "Hours exported",
             Action::PostLeadSet => "Post lead set",
             Action::CampaignClosed => "Call-up closed",
+            Action::PersonCreated => "Person registered",
+            Action::PersonUpdated => "Person edited",
+            Action::PersonClosed => "Person record closed",
+            Action::PersonAnonymised => "Person anonymised",
+            Action::PersonExported => "Personal record exported",
+            Action::PeoplePurged => "Closed records purged",
+            Action::CheckRecorded => "Welfare check recorded",
+            Action::CheckPhonesShown => "Phones of today's checks shown",
         }
     }
 }
@@ -328,6 +368,8 @@ pub enum RecordKind {
     Shift,
     Booking,
     Certificate,
+    Person,
+    Check,
 }
 
 impl RecordKind {
@@ -348,6 +390,8 @@ impl RecordKind {
             RecordKind::Shift => "shift",
             RecordKind::Booking => "booking",
             RecordKind::Certificate => "certificate",
+            RecordKind::Check => "check",
+            RecordKind::Person => "person",
         }
     }
 }

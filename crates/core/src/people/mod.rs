@@ -1,8 +1,14 @@
 //! The vulnerable-people registry (困难群体/服务对象): categories, care levels and the
-//! welfare-check cadence they set, and the parsers for identity fields. Storage, consent and
-//! the schedule's use-cases come with the registry issue.
+//! welfare-check cadence they set, the record with its lawful basis and sealed fields
+//! ([`record`]), the form ([`form`]), welfare checks and the needs they raise ([`checks`]),
+//! the schedule ([`schedule`]) and the use-cases ([`service`]).
 
+pub mod checks;
+pub mod form;
 pub mod id_number;
+pub mod record;
+pub mod schedule;
+pub mod service;
 
 use serde::{Deserialize, Serialize};
 use time::Duration;

@@ -1,0 +1,581 @@
+//! SQL for the vulnerable-people registry and welfare checks. Personal values arrive sealed;
+//! anonymising sets them (and the blind indexes) to NULL in one transaction.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use wushe_core::audit::AuditEvent;
+use wushe_core::ids::{CheckId, PersonId, UserId};
+use wushe_core::people::CareLevel;
+use wushe_core::people::checks::{Check, Method};
+use wushe_core::people::record::{
+    BasisKind, LawfulBasis, Person, PersonSealed, PersonStatus, format_date, parse_date,
+};
+use wushe_core::people::schedule::{DueCount, DueGroup, PeopleFilter};
+use wushe_core::regions::RegionCode;
+use wushe_core::store::PeopleStore;
+use wushe_core::{Error, Result};
+
+use crate::audit::{append_entry, lock_head};
+use crate::{SqlStore, at, db_err, ms, on_pool};
+
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    id: Uuid,
+    region_code: String,
+    care_level: String,
+    worker_id: Option<Uuid>,
+    basis: String,
+    basis_date: String,
+    notice_version: String,
+    sensitive_consent: bool,
+    guardian_consent: bool,
+    status: String,
+    name: Option<Vec<u8>>,
+    id_number: Option<Vec<u8>>,
+    phone: Option<Vec<u8>>,
+    address: Option<Vec<u8>>,
+    categories: Option<Vec<u8>>,
+    health_notes: Option<Vec<u8>>,
+    contact: Option<Vec<u8>>,
+    birth_date: Option<Vec<u8>>,
+    id_number_index: Option<String>,
+    phone_index: Option<String>,
+    next_due_at: i64,
+    last_check_at: Option<i64>,
+    closed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+fn bad(what: &str) -> Error {
+    Error::internal(format!("stored person has a bad {what}"))
+}
+
+fn level_str(l: CareLevel) -> &'static str {
+    match l {
+        CareLevel::A => "A",
+        CareLevel::B => "B",
+        CareLevel::C => "C",
+    }
+}
+
+impl TryFrom<PersonRow> for Person {
+    type Error = Error;
+
+    fn try_from(r: PersonRow) -> Result<Person> {
+        Ok(Person {
+            id: PersonId(r.id),
+            region: RegionCode(r.region_code),
+            care_level: CareLevel::parse(&r.care_level).ok_or_else(|| bad("care level"))?,
+            worker: r.worker_id.map(UserId),
+            basis: LawfulBasis {
+                kind: BasisKind::parse(&r.basis).ok_or_else(|| bad("basis"))?,
+                date: parse_date(&r.basis_date).ok_or_else(|| bad("basis date"))?,
+                notice_version: r.notice_version,
+                sensitive_consent: r.sensitive_consent,
+                guardian_consent: r.guardian_consent,
+            },
+            status: PersonStatus::parse(&r.status).ok_or_else(|| bad("status"))?,
+            sealed: PersonSealed {
+                name: r.name,
+                id_number: r.id_number,
+                phone: r.phone,
+                address: r.address,
+                categories: r.categories,
+                health_notes: r.health_notes,
+                contact: r.contact,
+                birth_date: r.birth_date,
+                id_number_index: r.id_number_index,
+                phone_index: r.phone_index,
+            },
+            next_due_at: at(r.next_due_at),
+            last_check_at: r.last_check_at.map(at),
+            closed_at: r.closed_at.map(at),
+            created_at: at(r.created_at),
+            updated_at: at(r.updated_at),
+            version: r.version,
+        })
+    }
+}
+
+const COLS: &str = "id, region_code, care_level, worker_id, basis, basis_date, notice_version, \
+    sensitive_consent, guardian_consent, status, name, id_number, phone, address, categories, \
+    health_notes, contact, birth_date, id_number_index, phone_index, next_due_at, last_check_at, \
+    closed_at, created_at, updated_at, version";
+
+const INSERT: &str = "INSERT INTO people (id, region_code, care_level, worker_id, basis, \
+    basis_date, notice_version, sensitive_consent, guardian_consent, status, name, id_number, \
+    phone, address, categories, health_notes, contact, birth_date, id_number_index, phone_index, \
+    next_due_at, last_check_at, closed_at, created_at, updated_at, version)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+    $19, $20, $21, $22, $23, $24, $25, $26)";
+
+const UPDATE: &str = "UPDATE people SET region_code = $2, care_level = $3, worker_id = $4, \
+    basis = $5, basis_date = $6, notice_version = $7, sensitive_consent = $8, \
+    guardian_consent = $9, name = $10, id_number = $11, phone = $12, address = $13, \
+    categories = $14, health_notes = $15, contact = $16, birth_date = $17, \
+    id_number_index = $18, phone_index = $19, next_due_at = $20, updated_at = $21, \
+    version = version + 1
+    WHERE id = $1 AND version = $22 AND status <> 'anonymised'";
+
+const INSERT_CHECK: &str = "INSERT INTO checks (id, person_id, region_code, worker_id, at, \
+    method, reached, details, raised_door_visit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+#[derive(sqlx::FromRow)]
+struct CheckRow {
+    id: Uuid,
+    person_id: Uuid,
+    region_code: String,
+    worker_id: Uuid,
+    at: i64,
+    method: String,
+    reached: bool,
+    details: Option<Vec<u8>>,
+    raised_door_visit: bool,
+}
+
+impl TryFrom<CheckRow> for Check {
+    type Error = Error;
+
+    fn try_from(r: CheckRow) -> Result<Check> {
+        Ok(Check {
+            id: CheckId(r.id),
+            person: PersonId(r.person_id),
+            region: RegionCode(r.region_code),
+            worker: UserId(r.worker_id),
+            at: at(r.at),
+            method: Method::parse(&r.method)
+                .ok_or_else(|| Error::internal("stored check has a bad method"))?,
+            reached: r.reached,
+            details: r.details,
+            raised_door_visit: r.raised_door_visit,
+        })
+    }
+}
+
+impl SqlStore {
+    /// SQLite keeps the page images a transaction replaced in the write-ahead log until a
+    /// checkpoint: after removing personal values, copy the log into the (securely deleted)
+    /// file and empty it, so the old values are gone from both. PostgreSQL: nothing to do
+    /// here (its WAL and dead tuples are the server's, vacuumed by autovacuum).
+    async fn forget_old_pages(&self) -> Result<()> {
+        if let crate::Db::Sqlite(p) = &self.db {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(p)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Inside one of `n` region prefixes bound from placeholder `first`: a range on `region_code`
+/// (`>= p` and `< p || 'Z'`), which an index serves on both backends, unlike `LIKE p || '%'`.
+/// Region codes hold digits and the upper-case `G`/`B` segment letters, all sorting before `Z`
+/// in every collation, so the range holds exactly the codes starting with `p`.
+fn in_scope(n: usize, first: usize) -> String {
+    if n == 0 {
+        return "1 = 0".into();
+    }
+    let parts: Vec<String> = (0..n)
+        .map(|i| {
+            let k = first + i;
+            format!("(region_code >= ${k} AND region_code < ${k} || 'Z')")
+        })
+        .collect();
+    format!("({})", parts.join(" OR "))
+}
+
+fn rows(v: Vec<PersonRow>) -> Result<Vec<Person>> {
+    v.into_iter().map(Person::try_from).collect()
+}
+
+#[async_trait]
+impl PeopleStore for SqlStore {
+    async fn insert_person(&self, p: &Person, audit: &AuditEvent) -> Result<()> {
+        let s = &p.sealed;
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            sqlx::query(INSERT)
+                .bind(p.id.0).bind(&p.region.0).bind(level_str(p.care_level))
+                .bind(p.worker.map(|w| w.0)).bind(p.basis.kind.as_str())
+                .bind(format_date(p.basis.date)).bind(&p.basis.notice_version)
+                .bind(p.basis.sensitive_consent).bind(p.basis.guardian_consent)
+                .bind(p.status.as_str())
+                .bind(&s.name).bind(&s.id_number).bind(&s.phone).bind(&s.address)
+                .bind(&s.categories).bind(&s.health_notes).bind(&s.contact).bind(&s.birth_date)
+                .bind(&s.id_number_index).bind(&s.phone_index)
+                .bind(ms(p.next_due_at)).bind(p.last_check_at.map(ms)).bind(p.closed_at.map(ms))
+                .bind(ms(p.created_at)).bind(ms(p.updated_at)).bind(p.version)
+                .execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn insert_people_batch(
+        &self,
+        people: &[Person],
+        checks: &[Check],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            for p in people {
+                let s = &p.sealed;
+                sqlx::query(INSERT)
+                    .bind(p.id.0).bind(&p.region.0).bind(level_str(p.care_level))
+                    .bind(p.worker.map(|w| w.0)).bind(p.basis.kind.as_str())
+                    .bind(format_date(p.basis.date)).bind(&p.basis.notice_version)
+                    .bind(p.basis.sensitive_consent).bind(p.basis.guardian_consent)
+                    .bind(p.status.as_str())
+                    .bind(&s.name).bind(&s.id_number).bind(&s.phone).bind(&s.address)
+                    .bind(&s.categories).bind(&s.health_notes).bind(&s.contact).bind(&s.birth_date)
+                    .bind(&s.id_number_index).bind(&s.phone_index)
+                    .bind(ms(p.next_due_at)).bind(p.last_check_at.map(ms)).bind(p.closed_at.map(ms))
+                    .bind(ms(p.created_at)).bind(ms(p.updated_at)).bind(p.version)
+                    .execute(&mut *tx).await.map_err(db_err)?;
+            }
+            for c in checks {
+                sqlx::query(INSERT_CHECK)
+                    .bind(c.id.0).bind(c.person.0).bind(&c.region.0).bind(c.worker.0).bind(ms(c.at))
+                    .bind(c.method.as_str()).bind(c.reached).bind(&c.details).bind(c.raised_door_visit)
+                    .execute(&mut *tx).await.map_err(db_err)?;
+            }
+            let audit = audit.with_record_id(format!("count:{}", people.len()));
+            append_entry!(tx, head, &audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn update_person(&self, p: &Person, version: i64, audit: &AuditEvent) -> Result<()> {
+        let s = &p.sealed;
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query(UPDATE)
+                .bind(p.id.0).bind(&p.region.0).bind(level_str(p.care_level))
+                .bind(p.worker.map(|w| w.0)).bind(p.basis.kind.as_str())
+                .bind(format_date(p.basis.date)).bind(&p.basis.notice_version)
+                .bind(p.basis.sensitive_consent).bind(p.basis.guardian_consent)
+                .bind(&s.name).bind(&s.id_number).bind(&s.phone).bind(&s.address)
+                .bind(&s.categories).bind(&s.health_notes).bind(&s.contact).bind(&s.birth_date)
+                .bind(&s.id_number_index).bind(&s.phone_index)
+                .bind(ms(p.next_due_at)).bind(ms(p.updated_at)).bind(version)
+                .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n == 0 {
+                return Err(Error::Conflict("changed meanwhile".into()));
+            }
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn person(&self, id: PersonId) -> Result<Option<Person>> {
+        let sql = format!("SELECT {COLS} FROM people WHERE id = $1");
+        let row: Option<PersonRow> = on_pool!(&self.db, p =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id.0).fetch_optional(p).await)
+        .map_err(db_err)?;
+        row.map(Person::try_from).transpose()
+    }
+
+    async fn list_people(&self, scope: &[RegionCode], f: &PeopleFilter) -> Result<Vec<Person>> {
+        if scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = scope.len();
+        let sql = format!(
+            "SELECT {COLS} FROM people WHERE {} \
+             AND (status = 'active' OR ($1 AND status = 'closed')) \
+             AND ($2 IS NULL OR region_code LIKE $2 || '%') \
+             AND ($3 IS NULL OR worker_id = $3) \
+             ORDER BY region_code, id LIMIT $4 OFFSET $5",
+            in_scope(n, 6)
+        );
+        let region = f.region.as_ref().map(|r| r.0.clone());
+        let worker = f.worker.map(|w| w.0);
+        let v: Vec<PersonRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(f.include_closed).bind(region.clone()).bind(worker)
+                .bind(i64::from(f.limit)).bind(i64::from(f.offset));
+            for s in scope {
+                q = q.bind(s.0.clone());
+            }
+            q.fetch_all(p).await
+        })
+        .map_err(db_err)?;
+        rows(v)
+    }
+
+    async fn people_by_index(
+        &self,
+        scope: &[RegionCode],
+        id_number_index: Option<&str>,
+        phone_index: Option<&str>,
+    ) -> Result<Vec<Person>> {
+        if scope.is_empty() || (id_number_index.is_none() && phone_index.is_none()) {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLS} FROM people WHERE status <> 'anonymised' \
+             AND ((id_number_index IS NOT NULL AND id_number_index = $1) \
+               OR (phone_index IS NOT NULL AND phone_index = $2)) \
+             AND {} ORDER BY region_code, id LIMIT 50",
+            in_scope(scope.len(), 3)
+        );
+        let v: Vec<PersonRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id_number_index).bind(phone_index);
+            for s in scope {
+                q = q.bind(s.0.clone());
+            }
+            q.fetch_all(p).await
+        })
+        .map_err(db_err)?;
+        rows(v)
+    }
+
+    async fn due_people(
+        &self,
+        scope: &[RegionCode],
+        worker: Option<UserId>,
+        due_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Person>> {
+        if scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Two texts rather than `($2 IS NULL OR worker_id = $2)`, which no index can serve.
+        let by_worker = if worker.is_some() {
+            "worker_id = $2"
+        } else {
+            "$2 IS NULL"
+        };
+        // A scope of streets or communities holds few people: read them by region and sort
+        // (`+next_due_at`, in the filter and the order, keeps the planner off the due-time
+        // index, which it would otherwise walk to save the sort). A wider scope (a district,
+        // a city) is read in due order until the limit is reached.
+        let narrow = worker.is_none() && scope.iter().all(|s| s.0.len() >= 9);
+        let due = if narrow {
+            "+next_due_at"
+        } else {
+            "next_due_at"
+        };
+        let sql = format!(
+            "SELECT {COLS} FROM people WHERE status = 'active' AND {due} < $1 \
+             AND {by_worker} AND {} \
+             ORDER BY {due}, care_level LIMIT $3",
+            in_scope(scope.len(), 4)
+        );
+        let v: Vec<PersonRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(ms(due_before)).bind(worker.map(|w| w.0)).bind(i64::from(limit));
+            for s in scope {
+                q = q.bind(s.0.clone());
+            }
+            q.fetch_all(p).await
+        })
+        .map_err(db_err)?;
+        rows(v)
+    }
+
+    async fn due_counts(
+        &self,
+        scope: &[RegionCode],
+        group: DueGroup,
+        due_before: OffsetDateTime,
+        overdue_before: OffsetDateTime,
+    ) -> Result<Vec<DueCount>> {
+        if scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tail = format!(
+            "COUNT(*), \
+             SUM(CASE WHEN next_due_at < $1 THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN next_due_at < $2 THEN 1 ELSE 0 END) \
+             FROM people WHERE status = 'active' AND {}",
+            in_scope(scope.len(), 3)
+        );
+        let (due, over) = (ms(due_before), ms(overdue_before));
+        match group {
+            DueGroup::Worker => {
+                let sql = format!("SELECT worker_id, {tail} GROUP BY worker_id ORDER BY 3 DESC");
+                let v: Vec<(Option<Uuid>, i64, i64, i64)> = on_pool!(&self.db, p => {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(due).bind(over);
+                    for s in scope {
+                        q = q.bind(s.0.clone());
+                    }
+                    q.fetch_all(p).await
+                })
+                .map_err(db_err)?;
+                Ok(v.into_iter()
+                    .map(|(k, active, due, overdue)| DueCount {
+                        key: k.map(|u| u.to_string()).unwrap_or_default(),
+                        active,
+                        due,
+                        overdue,
+                    })
+                    .collect())
+            }
+            DueGroup::Community | DueGroup::Street | DueGroup::District => {
+                let key = match group {
+                    DueGroup::Street => "substr(region_code, 1, 9)",
+                    DueGroup::District => "substr(region_code, 1, 6)",
+                    _ => "region_code",
+                };
+                let sql = format!("SELECT {key} AS k, {tail} GROUP BY k ORDER BY k");
+                let v: Vec<(String, i64, i64, i64)> = on_pool!(&self.db, p => {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(due).bind(over);
+                    for s in scope {
+                        q = q.bind(s.0.clone());
+                    }
+                    q.fetch_all(p).await
+                })
+                .map_err(db_err)?;
+                Ok(v.into_iter()
+                    .map(|(key, active, due, overdue)| DueCount {
+                        key,
+                        active,
+                        due,
+                        overdue,
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    async fn insert_check(
+        &self,
+        c: &Check,
+        next_due_at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query(
+                "UPDATE people SET last_check_at = $1, next_due_at = $2 \
+                 WHERE id = $3 AND status = 'active'",
+            )
+            .bind(ms(c.at)).bind(ms(next_due_at)).bind(c.person.0)
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n == 0 {
+                return Err(Error::Conflict("record closed".into()));
+            }
+            sqlx::query(INSERT_CHECK)
+            .bind(c.id.0).bind(c.person.0).bind(&c.region.0).bind(c.worker.0).bind(ms(c.at))
+            .bind(c.method.as_str()).bind(c.reached).bind(&c.details).bind(c.raised_door_visit)
+            .execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn checks_of(&self, person: PersonId, limit: u32) -> Result<Vec<Check>> {
+        let v: Vec<CheckRow> = on_pool!(&self.db, p => sqlx::query_as(
+            "SELECT id, person_id, region_code, worker_id, at, method, reached, details, \
+             raised_door_visit FROM checks WHERE person_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(person.0).bind(i64::from(limit)).fetch_all(p).await)
+        .map_err(db_err)?;
+        v.into_iter().map(Check::try_from).collect()
+    }
+
+    async fn set_person_closed(
+        &self,
+        id: PersonId,
+        closed_at: Option<OffsetDateTime>,
+        version: i64,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let status = if closed_at.is_some() {
+            "closed"
+        } else {
+            "active"
+        };
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query(
+                "UPDATE people SET status = $1, closed_at = $2, updated_at = $3, \
+                 version = version + 1 WHERE id = $4 AND version = $5 AND status <> 'anonymised'",
+            )
+            .bind(status).bind(closed_at.map(ms)).bind(ms(now)).bind(id.0).bind(version)
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n == 0 {
+                return Err(Error::Conflict("changed meanwhile".into()));
+            }
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn anonymise_person(
+        &self,
+        id: PersonId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query(
+                "UPDATE people SET status = 'anonymised', name = NULL, id_number = NULL, \
+                 phone = NULL, address = NULL, categories = NULL, health_notes = NULL, \
+                 contact = NULL, birth_date = NULL, id_number_index = NULL, phone_index = NULL, \
+                 worker_id = NULL, closed_at = COALESCE(closed_at, $1), updated_at = $1, \
+                 version = version + 1 WHERE id = $2",
+            )
+            .bind(ms(now)).bind(id.0)
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n == 0 {
+                return Err(Error::NotFound);
+            }
+            sqlx::query("UPDATE checks SET details = NULL WHERE person_id = $1")
+                .bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
+            append_entry!(tx, head, audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok::<(), Error>(())
+        })?;
+        self.forget_old_pages().await
+    }
+
+    async fn purge_closed_people(
+        &self,
+        closed_before: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<u64> {
+        let n = on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let n = sqlx::query(
+                "DELETE FROM people WHERE status = 'closed' \
+                 AND closed_at IS NOT NULL AND closed_at < $1",
+            )
+            .bind(ms(closed_before))
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n == 0 {
+                // Nothing purged: nothing to record.
+                return Ok(0);
+            }
+            let audit = audit.with_record_id(format!("count:{n}"));
+            append_entry!(tx, head, &audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok::<u64, Error>(n)
+        })?;
+        if n > 0 {
+            self.forget_old_pages().await?;
+        }
+        Ok(n)
+    }
+}
