@@ -446,14 +446,11 @@ async fn a_residents_open_tracking_page_changes_without_reload_when_staff_act() 
 async fn wait_for_text(b: &Browser, words: &str, secs: u64) -> bool {
     let until = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < until {
-        let body = b
-            .client
-            .find(Locator::Css("body"))
-            .await
-            .expect("body")
-            .text()
-            .await
-            .unwrap_or_default();
+        // While a page loads or a form posts, the body may not be there yet: look again.
+        let body = match b.client.find(Locator::Css("body")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         if body.contains(words) {
             return true;
         }
