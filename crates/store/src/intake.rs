@@ -134,9 +134,10 @@ async fn writer(db: Db, live: Live, mut rx: mpsc::Receiver<Item>, stats: Arc<Int
 const INSERT: &str =
     "INSERT INTO needs (id, code, link_hash, category, priority, reasons, advice, \
     state, escalation, region_code, who_for, basis, notice_version, contact_name, mobile, address, \
-    description, subject, mobile_index, source, sla_next_at, created_at, updated_at, version)
+    description, subject, mobile_index, source, sla_next_at, created_at, updated_at, version, \
+    person_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-    $20, $21, $22, $23, $24)";
+    $20, $21, $22, $23, $24, $25)";
 
 const CLAIM: &str = "INSERT INTO idempotency (key, body_hash, need_id, created_at)
     VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING";
@@ -178,6 +179,7 @@ async fn write(db: &Db, items: &[Item]) -> Result<(Vec<Inserted>, bool)> {
                 .bind(&s.subject).bind(&s.mobile_index)
                 .bind(n.source.as_str()).bind(n.sla_next_at.map(ms))
                 .bind(ms(n.created_at)).bind(ms(n.updated_at)).bind(n.version)
+                .bind(n.person.map(|p| p.0))
                 .execute(&mut *tx).await.map_err(db_err)?;
             insert_event!(tx, &item.created);
             let entry = append_entry!(tx, head, &item.audit);

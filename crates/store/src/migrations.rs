@@ -64,6 +64,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_volunteers.sql"),
         include_str!("../migrations/postgres/0009_volunteers.sql"),
     ),
+    (
+        10,
+        "0010_need_person",
+        include_str!("../migrations/sqlite/0010_need_person.sql"),
+        include_str!("../migrations/postgres/0010_need_person.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -77,6 +83,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0007_need_work",
     "0008_people",
     "0009_volunteers",
+    "0010_need_person",
 ];
 
 /// The migrator for one backend.

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 use wushe_core::audit::AuditEvent;
-use wushe_core::ids::NeedId;
 use wushe_core::ids::UserId;
+use wushe_core::ids::{NeedId, PersonId};
 use wushe_core::needs::record::{IdempotencyClaim, Inserted, Need, SealedFields, Source};
 use wushe_core::needs::state::State;
 use wushe_core::needs::timeline::NeedEvent;
@@ -44,6 +44,7 @@ pub(crate) struct NeedRow {
     acknowledged_at: Option<i64>,
     reviewed: bool,
     duplicate_of: Option<Uuid>,
+    person_id: Option<Uuid>,
     sla_next_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
@@ -87,6 +88,7 @@ impl TryFrom<NeedRow> for Need {
             acknowledged_at: r.acknowledged_at.map(at),
             reviewed: r.reviewed,
             duplicate_of: r.duplicate_of.map(NeedId),
+            person: r.person_id.map(PersonId),
             sla_next_at: r.sla_next_at.map(at),
             created_at: at(r.created_at),
             updated_at: at(r.updated_at),
@@ -98,7 +100,7 @@ impl TryFrom<NeedRow> for Need {
 pub(crate) const COLS: &str = "id, code, link_hash, category, priority, reasons, advice, state, \
     escalation, region_code, who_for, basis, notice_version, contact_name, mobile, address, \
     description, subject, mobile_index, source, assignee_id, acknowledged_at, reviewed, \
-    duplicate_of, sla_next_at, created_at, updated_at, version";
+    duplicate_of, person_id, sla_next_at, created_at, updated_at, version";
 
 #[async_trait]
 impl NeedStore for SqlStore {

@@ -11,6 +11,7 @@ use wushe_core::Clock;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::audit::{Action, AuditEvent, RecordKind};
 use wushe_core::ids::{NeedId, OrgId, UserId};
+use wushe_core::needs::queue::NeedQuery;
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
@@ -941,5 +942,111 @@ async fn on_postgresql_a_need_sent_to_one_node_shows_live_on_another_and_escalat
     assert_eq!(
         notified(&a, supervisor).await,
         vec![("escalated".to_string(), Some(1))]
+    );
+}
+
+#[tokio::test]
+async fn a_welfare_check_finding_raises_a_linked_need_that_appears_live_and_missed_checks_raise_one_door_visit()
+ {
+    use crate::people::{person_json, register};
+    let app = TestApp::spawn().await;
+    let mut worker = app.login_as(Role::SocialWorker, QIAOYI).await;
+    let live = worker.get("/needs/live").await;
+    let person = register(
+        &mut worker,
+        &person_json("冯", "13200000009", "", "B", QIAOYI),
+    )
+    .await;
+    let res = worker
+        .post_json(
+            &format!("/api/v1/people/{person}/checks"),
+            &json!({"method": "phone", "reached": true, "physical": "stable", "mental": "calm",
+                    "medication_days_left": 1}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        events_within(live, Duration::from_secs(1)).await,
+        1,
+        "live in the queue"
+    );
+    let query = |category: &str| NeedQuery {
+        scope: vec![RegionCode::parse(QIAOYI).expect("code")],
+        orgs: Vec::new(),
+        states: vec![wushe_core::needs::state::State::New],
+        category: wushe_core::needs::Category::parse(category),
+        priority: None,
+        escalated: false,
+        unassigned: false,
+        assignee: None,
+        limit: 10,
+    };
+    let needs = app
+        .state
+        .store
+        .list_needs(&query("medication"))
+        .await
+        .expect("needs");
+    assert_eq!(needs.len(), 1);
+    let need = &needs[0];
+    assert_eq!(need.priority.as_str(), "P2", "medicine for one day: P2");
+    assert_eq!(
+        need.person.map(|p| p.to_string()),
+        Some(person.clone()),
+        "linked to the person"
+    );
+    assert!(
+        need.reasons.iter().any(|r| r.zh.contains("探访发现")),
+        "{:?}",
+        need.reasons
+    );
+    let page = text(worker.get(&format!("/needs/{}", need.id)).await).await;
+    assert!(
+        page.contains(&format!("/people/{person}")),
+        "the need page links the person"
+    );
+    // Two unreached checks of a care-level-B person raise one door visit; a third, none more.
+    for _ in 0..3 {
+        let res = worker
+            .post_json(
+                &format!("/api/v1/people/{person}/checks"),
+                &json!({"method": "phone", "reached": false}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let visits = app
+        .state
+        .store
+        .list_needs(&query("door_visit"))
+        .await
+        .expect("needs");
+    assert_eq!(visits.len(), 1, "one door visit, not two");
+    assert_eq!(visits[0].priority.as_str(), "P2");
+    // A resident whose phone is in the registry: the need is linked and raised one level.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/needs", app.url))
+        .header("idempotency-key", "linked-by-phone")
+        .json(
+            &json!({"category": "supplies", "description": "家里菜不够了", "who_for": "self",
+            "community": QIAOYI, "building": "1号", "contact_name": "冯", "mobile": "13200000009",
+            "privacy_consent": true, "health_consent": true}),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let supplies = app
+        .state
+        .store
+        .list_needs(&query("supplies"))
+        .await
+        .expect("needs");
+    assert_eq!(supplies.len(), 1);
+    assert_eq!(supplies[0].person.map(|p| p.to_string()), Some(person));
+    assert_eq!(
+        supplies[0].priority.as_str(),
+        "P2",
+        "P3 raised one level by the registry"
     );
 }

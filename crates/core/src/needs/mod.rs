@@ -5,6 +5,7 @@
 pub mod escalation;
 pub mod intake;
 pub mod queue;
+pub mod raise;
 pub mod record;
 pub mod red_flags;
 pub mod service;

@@ -10,7 +10,7 @@ use super::tracking::TrackingCode;
 use super::triage::{Reason, SafetyAdvice};
 use super::{Category, Priority};
 use crate::crypto::EncryptedColumn;
-use crate::ids::{NeedId, UserId};
+use crate::ids::{NeedId, PersonId, UserId};
 use crate::regions::RegionCode;
 
 const fn sealed(column: &'static str) -> EncryptedColumn {
@@ -76,6 +76,8 @@ pub struct Need {
     pub reviewed: bool,
     /// The need this one was merged into.
     pub duplicate_of: Option<NeedId>,
+    /// The registry person it concerns (raised by a welfare check, or matched by phone).
+    pub person: Option<PersonId>,
     /// When the SLA clocks must next be looked at (`None`: no further escalation can come).
     pub sla_next_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,

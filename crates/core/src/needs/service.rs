@@ -22,8 +22,9 @@ use crate::actor::{Actor, Permission};
 use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::crypto::{Cipher, Lookup};
 use crate::error::{Error, Result};
-use crate::ids::{NeedEventId, NeedId};
+use crate::ids::{NeedEventId, NeedId, PersonId};
 use crate::regions::Level;
+use crate::regions::RegionCode;
 
 /// What the resident is told after submitting, and nothing more (a replay gets the same).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,13 +102,33 @@ fn unknown_community() -> Error {
     )
 }
 
+/// What a new need is made of, whoever raises it.
+pub struct NewNeed<'a> {
+    pub category: Category,
+    pub triage: super::triage::Triage,
+    pub community: RegionCode,
+    pub who_for: &'a str,
+    pub basis: &'a str,
+    pub notice_version: &'a str,
+    pub contact_name: &'a str,
+    pub mobile: &'a str,
+    pub address: &'a str,
+    pub description: &'a str,
+    /// The subject facts as JSON.
+    pub subject: String,
+    pub source: Source,
+    pub person: Option<PersonId>,
+}
+
 /// Submit a need. `claim` makes the request idempotent: a replay with the same body returns
 /// the first answer, a different body is refused (422), and neither stores anything. A staff
-/// member entering it needs `EnterNeeds` over the community.
+/// member entering it needs `EnterNeeds` over the community. A mobile that matches exactly one
+/// registry person of the district (blind index) links the need to them, and their known
+/// vulnerability raises its priority one level, with the reason shown to staff.
 pub async fn submit(desk: Desk<'_>, sub: Submission<'_>, now: OffsetDateTime) -> Result<Receipt> {
-    let (store, cipher) = (desk.store, desk.cipher);
     let input = sub.form.parse()?;
-    let place = store
+    let place = desk
+        .store
         .region(&input.community)
         .await?
         .ok_or_else(unknown_community)?;
@@ -117,44 +138,82 @@ pub async fn submit(desk: Desk<'_>, sub: Submission<'_>, now: OffsetDateTime) ->
     if let Some(actor) = sub.by {
         actor.require_at(Permission::EnterNeeds, Permission::ViewNeeds, &place.code)?;
     }
-    let t = triage(&input.triage_input());
-    let id = NeedId::new();
-    let secret = link_secret(cipher, id)?;
-    let subject = serde_json::to_string(&input.subject).map_err(Error::internal)?;
-    let seal = |col: &crate::crypto::EncryptedColumn, v: &str| cipher.seal_str(col.field(id.0), v);
-    let mut need = Need {
-        id,
-        code: TrackingCode::from_random(sub.code_random),
-        link_hash: sha256_hex(secret.as_bytes()),
+    let person = crate::people::service::match_phone(
+        desk.store,
+        desk.cipher,
+        &input.community,
+        &input.mobile,
+    )
+    .await?
+    .map(|(id, _)| id);
+    let mut rules = input.triage_input();
+    rules.known_vulnerable = person.is_some();
+    let new = NewNeed {
         category: input.category,
-        priority: t.priority,
-        reasons: t.reasons,
-        advice: t.advice,
-        state: State::New,
-        escalation: 0,
-        region: input.community.clone(),
-        who_for: input.who_for.as_str().into(),
-        basis: input.who_for.basis().into(),
-        notice_version: input.notice_version.clone(),
-        sealed: SealedFields {
-            contact_name: seal(&record::CONTACT_NAME, &input.contact_name)?,
-            mobile: seal(&record::MOBILE, &input.mobile)?,
-            address: seal(&record::ADDRESS, &input.address)?,
-            description: seal(&record::DESCRIPTION, &input.description)?,
-            subject: seal(&record::SUBJECT, &subject)?,
-            mobile_index: cipher
-                .blind_index(Lookup::Phone, &input.mobile)
-                .ok_or_else(|| Error::internal("mobile does not index"))?,
-        },
+        triage: triage(&rules),
+        community: input.community.clone(),
+        who_for: input.who_for.as_str(),
+        basis: input.who_for.basis(),
+        notice_version: &input.notice_version,
+        contact_name: &input.contact_name,
+        mobile: &input.mobile,
+        address: &input.address,
+        description: &input.description,
+        subject: serde_json::to_string(&input.subject).map_err(Error::internal)?,
         source: if sub.by.is_some() {
             Source::Staff
         } else {
             Source::Resident
         },
+        person,
+    };
+    create(desk, new, sub.claim, sub.code_random, sub.by, now).await
+}
+
+/// Store a new need once per `claim` and answer with its receipt (the first one's on a replay).
+pub async fn create(
+    desk: Desk<'_>,
+    new: NewNeed<'_>,
+    claim: &IdempotencyClaim,
+    code_random: [u8; 8],
+    by: Option<&Actor>,
+    now: OffsetDateTime,
+) -> Result<Receipt> {
+    let (store, cipher) = (desk.store, desk.cipher);
+    let id = NeedId::new();
+    let secret = link_secret(cipher, id)?;
+    let seal = |col: &crate::crypto::EncryptedColumn, v: &str| cipher.seal_str(col.field(id.0), v);
+    let t = new.triage;
+    let mut need = Need {
+        id,
+        code: TrackingCode::from_random(code_random),
+        link_hash: sha256_hex(secret.as_bytes()),
+        category: new.category,
+        priority: t.priority,
+        reasons: t.reasons,
+        advice: t.advice,
+        state: State::New,
+        escalation: 0,
+        region: new.community,
+        who_for: new.who_for.into(),
+        basis: new.basis.into(),
+        notice_version: new.notice_version.into(),
+        sealed: SealedFields {
+            contact_name: seal(&record::CONTACT_NAME, new.contact_name)?,
+            mobile: seal(&record::MOBILE, new.mobile)?,
+            address: seal(&record::ADDRESS, new.address)?,
+            description: seal(&record::DESCRIPTION, new.description)?,
+            subject: seal(&record::SUBJECT, &new.subject)?,
+            mobile_index: cipher
+                .blind_index(Lookup::Phone, new.mobile)
+                .unwrap_or_default(),
+        },
+        source: new.source,
         assignee: None,
         acknowledged_at: None,
         reviewed: false,
         duplicate_of: None,
+        person: new.person,
         sla_next_at: None,
         created_at: now,
         updated_at: now,
@@ -166,7 +225,7 @@ pub async fn submit(desk: Desk<'_>, sub: Submission<'_>, now: OffsetDateTime) ->
         need: id,
         at: now,
         kind: EventKind::Created,
-        actor: sub.by.map(|a| a.user_id),
+        actor: by.map(|a| a.user_id),
         data: EventData {
             state: Some(State::New),
             priority: Some(need.priority),
@@ -176,16 +235,13 @@ pub async fn submit(desk: Desk<'_>, sub: Submission<'_>, now: OffsetDateTime) ->
     };
     // A resident has no account: the event names the community and the need, no person.
     let mut audit = AuditEvent::new(Action::NeedCreated, now);
-    if let Some(actor) = sub.by {
+    if let Some(actor) = by {
         audit = audit.by(actor);
     }
     let audit = audit
         .region(&need.region)
         .record(RecordKind::Need, [need.id]);
-    match store
-        .insert_need(&need, &created, sub.claim, &audit)
-        .await?
-    {
+    match store.insert_need(&need, &created, claim, &audit).await? {
         Inserted::New => Ok(Receipt {
             code: need.code,
             secret,

@@ -44,6 +44,7 @@ pub(super) fn need(region: &str, n: u8) -> Need {
         acknowledged_at: None,
         reviewed: false,
         duplicate_of: None,
+        person: None,
         sla_next_at: Some(T0 + Duration::hours(4)),
         created_at: T0,
         updated_at: T0,

@@ -174,6 +174,8 @@ struct CasePage {
     community: String,
     source: &'static str,
     escalation: i16,
+    /// The linked registry person, for those who may see the registry.
+    person: Option<String>,
     clock: String,
     breached: bool,
     reviewed: bool,
@@ -412,6 +414,14 @@ async fn case_page(
         community,
         source: lang.pick(need.source.zh(), need.source.en()),
         escalation: need.escalation,
+        person: need
+            .person
+            .filter(|_| {
+                page.actor
+                    .as_ref()
+                    .is_some_and(|a| a.can_at(wushe_core::Permission::ViewPeople, &need.region))
+            })
+            .map(|p| p.to_string()),
         clock: if need.state.is_open() {
             format!(
                 "{} {}",

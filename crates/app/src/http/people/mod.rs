@@ -43,10 +43,9 @@ pub fn router() -> Routes {
         .route("/api/v1/checks/counts", get(api::counts))
 }
 
-/// Record a check; both the page and the API come through here. The green channel turns
-/// `recorded.findings.needs` into needs linked to `recorded.check.person` in
-/// `recorded.check.region` (one per finding; `Finding::triage_input` feeds triage): that
-/// wiring lands with the needs workflow, here, after the check is stored.
+/// Record a check; both the page and the API come through here. After the check is stored,
+/// its findings become needs of the green channel linked to the person (one per finding and
+/// check, so a retry raises nothing twice); they appear live in the queue.
 pub(crate) async fn record_and_raise(
     s: &AppState,
     actor: &Actor,
@@ -63,14 +62,17 @@ pub(crate) async fn record_and_raise(
         s.clock.now(),
     )
     .await?;
-    for f in &recorded.findings.needs {
+    let raised =
+        wushe_core::needs::raise::from_check(s.desk(), actor, &recorded, s.clock.now()).await?;
+    for (f, r) in recorded.findings.needs.iter().zip(&raised) {
         tracing::info!(
             target: "wushe::checks",
             person = %recorded.check.person,
             check = %recorded.check.id,
             region = %recorded.check.region,
             category = f.category.as_str(),
-            "welfare check finding"
+            need = %r.code.as_str(),
+            "welfare check raised a need"
         );
     }
     Ok(recorded)
