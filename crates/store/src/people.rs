@@ -543,6 +543,15 @@ impl PeopleStore for SqlStore {
             }
             sqlx::query("UPDATE checks SET details = NULL WHERE person_id = $1")
                 .bind(id.0).execute(&mut *tx).await.map_err(db_err)?;
+            // Needs about the person keep their figures (category, times, states) and lose
+            // every personal value and the link.
+            let empty: &[u8] = &[];
+            sqlx::query(
+                "UPDATE needs SET contact_name = $1, mobile = $1, address = $1, description = $1, \
+                 subject = $1, mobile_index = '', person_id = NULL WHERE person_id = $2",
+            )
+            .bind(empty).bind(id.0)
+            .execute(&mut *tx).await.map_err(db_err)?;
             append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok::<(), Error>(())
@@ -558,6 +567,12 @@ impl PeopleStore for SqlStore {
         let n = on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
             let head = lock_head!(tx);
+            sqlx::query(
+                "UPDATE needs SET person_id = NULL WHERE person_id IN (SELECT id FROM people \
+                 WHERE status = 'closed' AND closed_at IS NOT NULL AND closed_at < $1)",
+            )
+            .bind(ms(closed_before))
+            .execute(&mut *tx).await.map_err(db_err)?;
             let n = sqlx::query(
                 "DELETE FROM people WHERE status = 'closed' \
                  AND closed_at IS NOT NULL AND closed_at < $1",

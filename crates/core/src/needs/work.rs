@@ -670,6 +670,17 @@ pub struct Personal {
 pub fn personal(cipher: &Cipher, need: &Need) -> Result<Personal> {
     use super::record::{ADDRESS, CONTACT_NAME, DESCRIPTION, MOBILE, SUBJECT};
     let s = &need.sealed;
+    // Anonymised with the registry person it concerned: the values are gone.
+    if s.contact_name.is_empty() {
+        let gone = "（已匿名化）/ (anonymised)".to_string();
+        return Ok(Personal {
+            contact_name: gone.clone(),
+            mobile: String::new(),
+            address: gone.clone(),
+            description: gone,
+            subject: super::intake::SubjectFacts::default(),
+        });
+    }
     let open =
         |col: &crate::crypto::EncryptedColumn, v: &[u8]| cipher.open_str(col.field(need.id.0), v);
     let subject = open(&SUBJECT, &s.subject)?;
