@@ -46,10 +46,25 @@ async fn login(
         .expect("login")
 }
 
+/// A `wushe serve` whose output is read as it is written (at debug level it soon writes more
+/// than a pipe holds, and a server blocked on a full pipe answers nothing).
+struct Served {
+    child: Running,
+    readers: Vec<std::thread::JoinHandle<String>>,
+}
+
+fn read_all(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = from.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
 /// `wushe serve` at debug level in `dir`, its output captured; the base URL once it answers.
-async fn serve(dir: &std::path::Path) -> (Running, String) {
+async fn serve(dir: &std::path::Path) -> (Served, String) {
     let port = free_port();
-    let child = Running(
+    let mut child = Running(
         wushe()
             .current_dir(dir)
             .env("WUSHE_BIND", format!("127.0.0.1:{port}"))
@@ -60,6 +75,11 @@ async fn serve(dir: &std::path::Path) -> (Running, String) {
             .spawn()
             .expect("serve"),
     );
+    let readers = vec![
+        read_all(child.0.stderr.take().expect("stderr")),
+        read_all(child.0.stdout.take().expect("stdout")),
+    ];
+    let child = Served { child, readers };
     let url = format!("http://127.0.0.1:{port}");
     let mut up = false;
     for _ in 0..100 {
@@ -74,15 +94,13 @@ async fn serve(dir: &std::path::Path) -> (Running, String) {
 }
 
 /// Stop the server and return everything it wrote.
-fn stop(mut child: Running) -> String {
+fn stop(served: Served) -> String {
+    let Served { mut child, readers } = served;
     let _ = child.0.kill();
     let _ = child.0.wait();
     let mut log = String::new();
-    if let Some(mut e) = child.0.stderr.take() {
-        e.read_to_string(&mut log).expect("read log");
-    }
-    if let Some(mut o) = child.0.stdout.take() {
-        o.read_to_string(&mut log).expect("read log");
+    for r in readers {
+        log.push_str(&r.join().expect("log reader"));
     }
     assert!(
         log.contains("wushe listening"),
