@@ -63,14 +63,18 @@ async fn submit(
     (need.id, link)
 }
 
-async fn version(app: &TestApp, id: NeedId) -> i64 {
+/// The need as stored now.
+async fn stored(app: &TestApp, id: NeedId) -> wushe_core::needs::record::Need {
     app.state
         .store
         .need(id)
         .await
         .expect("need")
         .expect("exists")
-        .version
+}
+
+async fn version(app: &TestApp, id: NeedId) -> i64 {
+    stored(app, id).await.version
 }
 
 async fn act(
@@ -298,13 +302,7 @@ async fn a_worker_takes_starts_messages_and_resolves_and_the_resident_reads_the_
         &[("action", "contact"), ("reached", "yes"), ("note", "")],
     )
     .await;
-    let need = app
-        .state
-        .store
-        .need(id)
-        .await
-        .expect("need")
-        .expect("exists");
+    let need = stored(&app, id).await;
     assert_eq!(need.state.as_str(), "in_progress");
     assert_eq!(need.assignee, c.user_id);
     assert!(
@@ -430,13 +428,7 @@ async fn triage_overrides_need_a_reason_and_are_audited_and_bad_actions_are_refu
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let need = app
-        .state
-        .store
-        .need(id)
-        .await
-        .expect("need")
-        .expect("exists");
+    let need = stored(&app, id).await;
     assert_eq!(
         (need.priority.as_str(), need.state.as_str(), need.reviewed),
         ("P2", "triaged", true)
@@ -490,14 +482,7 @@ async fn a_duplicate_is_merged_and_a_cancelled_need_can_be_told_apart_from_a_reo
     let mut c = app.login_as(Role::SocialWorker, QIAOYI).await;
     let (first, _) = submit(&app, "supplies", "家里菜不够了", QIAOYI).await;
     let (second, _) = submit(&app, "supplies", "菜不够了，再说一次", QIAOYI).await;
-    let code = app
-        .state
-        .store
-        .need(first)
-        .await
-        .expect("n")
-        .expect("e")
-        .code;
+    let code = stored(&app, first).await.code;
     let res = act(
         &mut c,
         &app,
@@ -506,7 +491,7 @@ async fn a_duplicate_is_merged_and_a_cancelled_need_can_be_told_apart_from_a_reo
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let merged = app.state.store.need(second).await.expect("n").expect("e");
+    let merged = stored(&app, second).await;
     assert_eq!(
         (merged.state.as_str(), merged.duplicate_of),
         ("duplicate", Some(first))
@@ -528,17 +513,7 @@ async fn a_duplicate_is_merged_and_a_cancelled_need_can_be_told_apart_from_a_reo
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.state
-            .store
-            .need(first)
-            .await
-            .expect("n")
-            .expect("e")
-            .state
-            .as_str(),
-        "in_progress"
-    );
+    assert_eq!(stored(&app, first).await.state.as_str(), "in_progress");
     let res = act(
         &mut c,
         &app,
@@ -547,17 +522,7 @@ async fn a_duplicate_is_merged_and_a_cancelled_need_can_be_told_apart_from_a_reo
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.state
-            .store
-            .need(first)
-            .await
-            .expect("n")
-            .expect("e")
-            .state
-            .as_str(),
-        "cancelled"
-    );
+    assert_eq!(stored(&app, first).await.state.as_str(), "cancelled");
 }
 
 #[tokio::test]
@@ -757,7 +722,7 @@ async fn an_unanswered_p1_escalates_level_by_level_and_each_audience_is_notified
         notified(&app, district).await,
         vec![("escalated".to_string(), Some(3))]
     );
-    let need = app.state.store.need(id).await.expect("n").expect("e");
+    let need = stored(&app, id).await;
     assert_eq!(need.escalation, 3);
     assert_eq!(need.sla_next_at, None, "nothing further can come");
     let steps = app
@@ -786,16 +751,7 @@ async fn an_acknowledged_p1_does_not_escalate_at_fifteen_minutes() {
         .expect("enqueue");
     wushe_app::jobs::drain(&app.state).await.expect("drain");
     assert!(notified(&app, sup).await.is_empty());
-    assert_eq!(
-        app.state
-            .store
-            .need(id)
-            .await
-            .expect("n")
-            .expect("e")
-            .escalation,
-        0
-    );
+    assert_eq!(stored(&app, id).await.escalation, 0);
 }
 
 #[tokio::test]

@@ -2,8 +2,10 @@
 //! system, their categories and priorities, the state machine, SLA clocks and tracking codes.
 //! The rules are pure; `intake` parses a resident's form, `service` stores and tracks needs.
 
+pub mod draft;
 pub mod escalation;
 pub mod intake;
+pub mod personal;
 pub mod queue;
 pub mod raise;
 pub mod record;

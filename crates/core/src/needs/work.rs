@@ -6,18 +6,15 @@ use time::OffsetDateTime;
 
 use super::Priority;
 use super::record::Need;
-use super::sla::{Clocks, SlaPolicy};
+use super::sla::SlaPolicy;
 use super::state::{self, State};
-use super::timeline::{
-    EventData, EventKind, NOTE, NeedChange, NeedEvent, Notification, Referral, ReferralState, Task,
-    TaskKind,
-};
+use super::timeline::{EventData, EventKind, Referral, ReferralState, Task, TaskKind};
 use super::tracking::TrackingCode;
 use crate::actor::{Actor, Permission, Role};
 use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::crypto::Cipher;
 use crate::error::{Error, Result};
-use crate::ids::{NeedEventId, NeedId, NotificationId, OrgId, ReferralId, TaskId, UserId};
+use crate::ids::{NeedId, OrgId, ReferralId, TaskId, UserId};
 use crate::store::Store;
 
 /// What the use-cases of the green channel need besides the actor.
@@ -202,6 +199,9 @@ pub fn actor_orgs(actor: &Actor) -> Vec<OrgId> {
     orgs
 }
 
+pub use super::draft::{Draft, next_sla_check};
+pub use super::personal::{Personal, event_note, personal};
+
 /// A need as the actor may see it, with the view audited (the page shows personal fields).
 pub async fn open(
     desk: Desk<'_>,
@@ -220,118 +220,6 @@ pub async fn open(
         )
         .await?;
     Ok((need, access))
-}
-
-/// When the clocks must next be looked at, for the need as it now stands.
-pub fn next_sla_check(sla: &SlaPolicy, need: &Need) -> Option<OffsetDateTime> {
-    if !need.state.is_open() {
-        return None;
-    }
-    sla.next_check(
-        &Clocks {
-            priority: need.priority,
-            created_at: need.created_at,
-            acknowledged_at: need.acknowledged_at,
-        },
-        need.escalation.clamp(0, 3) as u8,
-    )
-}
-
-/// A change of `need` built step by step, then written once.
-pub struct Draft<'a> {
-    cipher: &'a Cipher,
-    pub change: NeedChange,
-    now: OffsetDateTime,
-    actor: Option<UserId>,
-}
-
-impl<'a> Draft<'a> {
-    pub fn new(
-        cipher: &'a Cipher,
-        need: &Need,
-        actor: Option<UserId>,
-        now: OffsetDateTime,
-    ) -> Self {
-        let mut next = need.clone();
-        next.version = need.version + 1;
-        next.updated_at = now;
-        Draft {
-            cipher,
-            change: NeedChange {
-                need: next,
-                expected_version: need.version,
-                events: Vec::new(),
-                referral: None,
-                task: None,
-                escalations: Vec::new(),
-                notifications: Vec::new(),
-            },
-            now,
-            actor,
-        }
-    }
-
-    pub fn need(&mut self) -> &mut Need {
-        &mut self.change.need
-    }
-
-    /// Move the state by `action`, or refuse with a clear message.
-    pub fn transition(&mut self, action: state::Action) -> Result<()> {
-        let from = self.change.need.state;
-        let to = state::next(from, action).ok_or_else(|| {
-            Error::Conflict(format!(
-                "此求助当前为“{}”，不能这样操作 / Not possible while the need is '{}'",
-                from.zh(),
-                from.en()
-            ))
-        })?;
-        self.change.need.state = to;
-        Ok(())
-    }
-
-    /// Add a timeline event; `note` is sealed to the event's id.
-    pub fn event(&mut self, kind: EventKind, data: EventData, note: Option<&str>) -> Result<()> {
-        let id = NeedEventId::new();
-        let note = note
-            .filter(|n| !n.is_empty())
-            .map(|n| self.cipher.seal_str(NOTE.field(id.0), n))
-            .transpose()?;
-        let mut data = data;
-        if data.state.is_none() {
-            data.state = Some(self.change.need.state);
-        }
-        self.change.events.push(NeedEvent {
-            id,
-            need: self.change.need.id,
-            at: self.now,
-            kind,
-            actor: self.actor,
-            data,
-            note,
-        });
-        Ok(())
-    }
-
-    pub fn notify(&mut self, user: UserId, kind: EventKind, level: Option<u8>) {
-        if self.change.notifications.iter().any(|n| n.user == user) {
-            return;
-        }
-        self.change.notifications.push(Notification {
-            id: NotificationId::new(),
-            user,
-            need: Some(self.change.need.id),
-            kind,
-            level,
-            at: self.now,
-            read: false,
-        });
-    }
-
-    /// Finish: the next SLA check follows from the new values.
-    pub fn finish(mut self, sla: &SlaPolicy) -> NeedChange {
-        self.change.need.sla_next_at = next_sla_check(sla, &self.change.need);
-        self.change
-    }
 }
 
 async fn may_be_assigned(desk: Desk<'_>, user: UserId, need: &Need) -> Result<()> {
@@ -653,51 +541,4 @@ async fn duplicate_target(desk: Desk<'_>, actor: &Actor, need: &Need, of: &str) 
         return Err(bad());
     }
     Ok(other.id)
-}
-
-/// The resident's personal fields, opened for a staff member who handles the need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Personal {
-    pub contact_name: String,
-    pub mobile: String,
-    pub address: String,
-    pub description: String,
-    pub subject: super::intake::SubjectFacts,
-}
-
-/// Open the sealed fields. Callers show them only to those who may handle the need (the
-/// page view is audited by [`open`]).
-pub fn personal(cipher: &Cipher, need: &Need) -> Result<Personal> {
-    use super::record::{ADDRESS, CONTACT_NAME, DESCRIPTION, MOBILE, SUBJECT};
-    let s = &need.sealed;
-    // Anonymised with the registry person it concerned: the values are gone.
-    if s.contact_name.is_empty() {
-        let gone = "（已匿名化）/ (anonymised)".to_string();
-        return Ok(Personal {
-            contact_name: gone.clone(),
-            mobile: String::new(),
-            address: gone.clone(),
-            description: gone,
-            subject: super::intake::SubjectFacts::default(),
-        });
-    }
-    let open =
-        |col: &crate::crypto::EncryptedColumn, v: &[u8]| cipher.open_str(col.field(need.id.0), v);
-    let subject = open(&SUBJECT, &s.subject)?;
-    Ok(Personal {
-        contact_name: open(&CONTACT_NAME, &s.contact_name)?,
-        mobile: open(&MOBILE, &s.mobile)?,
-        address: open(&ADDRESS, &s.address)?,
-        description: open(&DESCRIPTION, &s.description)?,
-        subject: serde_json::from_str(&subject).map_err(Error::internal)?,
-    })
-}
-
-/// The text of a timeline event, opened.
-pub fn event_note(cipher: &Cipher, event: &NeedEvent) -> Result<Option<String>> {
-    event
-        .note
-        .as_deref()
-        .map(|n| cipher.open_str(NOTE.field(event.id.0), n))
-        .transpose()
 }
