@@ -70,6 +70,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_need_person.sql"),
         include_str!("../migrations/postgres/0010_need_person.sql"),
     ),
+    (
+        14,
+        "0014_people_due_days",
+        include_str!("../migrations/sqlite/0014_people_due_days.sql"),
+        include_str!("../migrations/postgres/0014_people_due_days.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -84,6 +90,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0008_people",
     "0009_volunteers",
     "0010_need_person",
+    "0014_people_due_days",
 ];
 
 /// The migrator for one backend.

@@ -11,7 +11,7 @@ use wushe_core::people::checks::{Check, Method};
 use wushe_core::people::record::{
     BasisKind, LawfulBasis, Person, PersonSealed, PersonStatus, format_date, parse_date,
 };
-use wushe_core::people::schedule::{DueCount, DueGroup, PeopleFilter};
+use wushe_core::people::schedule::{DueCount, DueGroup, PeopleFilter, day_number};
 use wushe_core::regions::RegionCode;
 use wushe_core::store::PeopleStore;
 use wushe_core::{Error, Result};
@@ -176,13 +176,18 @@ impl SqlStore {
 /// Region codes hold digits and the upper-case `G`/`B` segment letters, all sorting before `Z`
 /// in every collation, so the range holds exactly the codes starting with `p`.
 fn in_scope(n: usize, first: usize) -> String {
+    in_scope_on("region_code", n, first)
+}
+
+/// `in_scope` over another column holding region codes.
+fn in_scope_on(column: &str, n: usize, first: usize) -> String {
     if n == 0 {
         return "1 = 0".into();
     }
     let parts: Vec<String> = (0..n)
         .map(|i| {
             let k = first + i;
-            format!("(region_code >= ${k} AND region_code < ${k} || 'Z')")
+            format!("({column} >= ${k} AND {column} < ${k} || 'Z')")
         })
         .collect();
     format!("({})", parts.join(" OR "))
@@ -190,6 +195,48 @@ fn in_scope(n: usize, first: usize) -> String {
 
 fn rows(v: Vec<PersonRow>) -> Result<Vec<Person>> {
     v.into_iter().map(Person::try_from).collect()
+}
+
+impl SqlStore {
+    /// Due counts by region from the per-day counters the triggers of `people_due_days` keep
+    /// (a few rows per region and day instead of every person). The counters read are the
+    /// group's level, or a finer one when the scope is narrower than the group (a street's
+    /// district count reads that street's counters).
+    async fn counted_due(
+        &self,
+        scope: &[RegionCode],
+        len: usize,
+        due_day: i64,
+        overdue_day: i64,
+    ) -> Result<Vec<DueCount>> {
+        let widest = scope.iter().map(|s| s.0.len()).max().unwrap_or(0);
+        let Some(level) = [6, 9, 12].into_iter().find(|l| *l >= len.max(widest)) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT substr(prefix, 1, {len}) AS k, CAST(SUM(n) AS BIGINT), \
+             CAST(SUM(CASE WHEN due_day < $1 THEN n ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN due_day < $2 THEN n ELSE 0 END) AS BIGINT) \
+             FROM people_due_days WHERE level = {level} AND {} GROUP BY k ORDER BY k",
+            in_scope_on("prefix", scope.len(), 3)
+        );
+        let v: Vec<(String, i64, i64, i64)> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(due_day).bind(overdue_day);
+            for s in scope {
+                q = q.bind(s.0.clone());
+            }
+            q.fetch_all(p).await
+        })
+        .map_err(db_err)?;
+        Ok(v.into_iter()
+            .map(|(key, active, due, overdue)| DueCount {
+                key,
+                active,
+                due,
+                overdue,
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -396,6 +443,14 @@ impl PeopleStore for SqlStore {
         if scope.is_empty() {
             return Ok(Vec::new());
         }
+        if let (Some(len), Some(due_day), Some(overdue_day)) = (
+            group.code_len(),
+            day_number(due_before),
+            day_number(overdue_before),
+        ) {
+            return self.counted_due(scope, len, due_day, overdue_day).await;
+        }
+        // Workers, or bounds that are not day starts: count the people themselves.
         let tail = format!(
             "COUNT(*), \
              SUM(CASE WHEN next_due_at < $1 THEN 1 ELSE 0 END), \

@@ -557,8 +557,24 @@ async fn findings_raise_the_right_needs_and_two_misses_raise_one_door_visit_not_
         .post_form(&format!("/people/{id}/close"), &[("version", &v)])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (s, _) = check(&mut c, &id, missed).await;
+    let (s, _) = check(&mut c, &id, missed.clone()).await;
     assert_eq!(s, StatusCode::CONFLICT);
+    // Reopened, the record takes checks again; reopening an open record is refused.
+    let (_, p) = c.get_json(&format!("/api/v1/people/{id}")).await;
+    let v = p["version"].as_i64().expect("version").to_string();
+    let res = c
+        .post_form(&format!("/people/{id}/reopen"), &[("version", &v)])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(actions(&app, "person_reopened").await.len(), 1);
+    let (s, _) = check(&mut c, &id, missed).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, p) = c.get_json(&format!("/api/v1/people/{id}")).await;
+    let v = p["version"].as_i64().expect("version").to_string();
+    let res = c
+        .post_form(&format!("/people/{id}/reopen"), &[("version", &v)])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
 }
 
 #[tokio::test]

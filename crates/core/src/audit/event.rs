@@ -64,6 +64,7 @@ pub enum Action {
     PersonCreated,
     PersonUpdated,
     PersonClosed,
+    PersonReopened,
     PersonAnonymised,
     PersonExported,
     PeoplePurged,
@@ -72,7 +73,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 57] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -124,6 +125,7 @@ impl Action {
         Action::PersonCreated,
         Action::PersonUpdated,
         Action::PersonClosed,
+        Action::PersonReopened,
         Action::PersonAnonymised,
         Action::PersonExported,
         Action::PeoplePurged,
@@ -184,6 +186,7 @@ impl Action {
             Action::PersonCreated => "person_created",
             Action::PersonUpdated => "person_updated",
             Action::PersonClosed => "person_closed",
+            Action::PersonReopened => "person_reopened",
             Action::PersonAnonymised => "person_anonymised",
             Action::PersonExported => "person_exported",
             Action::PeoplePurged => "people_purged",
@@ -250,6 +253,7 @@ impl Action {
             Action::PersonCreated => "登记服务对象",
             Action::PersonUpdated => "修改服务对象",
             Action::PersonClosed => "结案服务对象",
+            Action::PersonReopened => "重新开启服务对象",
             Action::PersonAnonymised => "匿名化服务对象",
             Action::PersonExported => "导出个人信息副本",
             Action::PeoplePurged => "清除到期结案记录",
@@ -312,6 +316,7 @@ impl Action {
             Action::PersonCreated => "Person registered",
             Action::PersonUpdated => "Person edited",
             Action::PersonClosed => "Person record closed",
+            Action::PersonReopened => "Person record reopened",
             Action::PersonAnonymised => "Person anonymised",
             Action::PersonExported => "Personal record exported",
             Action::PeoplePurged => "Closed records purged",

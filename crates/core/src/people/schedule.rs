@@ -27,6 +27,15 @@ pub fn due_limits(now: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
     (end, start)
 }
 
+/// The number of the CST day that starts at `t` (days since 1970-01-01 in Beijing), when `t`
+/// is a midnight in Beijing, as the bounds of `due_limits` are; `None` otherwise. The store
+/// keeps its due counts per day in these numbers.
+pub fn day_number(t: OffsetDateTime) -> Option<i64> {
+    let local = t.to_offset(CST);
+    let epoch = time::Date::from_ordinal_date(1970, 1).ok()?;
+    (local.time() == time::Time::MIDNIGHT).then(|| (local.date() - epoch).whole_days())
+}
+
 /// Whole days a check is overdue on `now` (0 when due today or later).
 pub fn days_overdue(next_due: OffsetDateTime, now: OffsetDateTime) -> i64 {
     let (start, _) = day_bounds(now);
@@ -83,6 +92,16 @@ impl DueGroup {
         }
     }
 
+    /// The length of the region code a group is keyed by (none for workers).
+    pub fn code_len(self) -> Option<usize> {
+        match self {
+            DueGroup::Worker => None,
+            DueGroup::Community => Some(12),
+            DueGroup::Street => Some(9),
+            DueGroup::District => Some(6),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DueGroup::Worker => "worker",
@@ -118,6 +137,13 @@ mod tests {
         assert_eq!(days_overdue(datetime!(2026-11-28 16:30 UTC), now), 0);
         assert_eq!(days_overdue(datetime!(2026-11-28 15:59 UTC), now), 1);
         assert_eq!(days_overdue(datetime!(2026-11-25 10:00 UTC), now), 4);
+        let (due_before, overdue_before) = due_limits(now);
+        // 2026-11-29 is day 20,786 since 1970-01-01; the counts' SQL computes the same.
+        let cst_day = |t: OffsetDateTime| (t.unix_timestamp() * 1000 + 28_800_000) / 86_400_000;
+        assert_eq!(day_number(overdue_before), Some(20_786));
+        assert_eq!(day_number(overdue_before), Some(cst_day(overdue_before)));
+        assert_eq!(day_number(due_before), Some(20_787));
+        assert_eq!(day_number(now), None);
     }
 
     #[test]

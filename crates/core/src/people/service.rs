@@ -694,6 +694,28 @@ pub async fn close(
         .await
 }
 
+/// Reopen a closed record: checks are due again from the time they were due (a long-closed
+/// record shows as overdue, so it is checked first).
+pub async fn reopen(
+    store: &dyn Store,
+    actor: &Actor,
+    id: PersonId,
+    version: i64,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let p = load(store, actor, id, Permission::ManagePeople).await?;
+    if p.status != PersonStatus::Closed {
+        return Err(Error::Conflict("not closed".into()));
+    }
+    let event = AuditEvent::new(Action::PersonReopened, now)
+        .by(actor)
+        .region(&p.region)
+        .record(RecordKind::Person, [id]);
+    store
+        .set_person_closed(id, None, version, now, &event)
+        .await
+}
+
 /// Remove every personal value of a person (deletion right, PIPL Art. 47): what stays is
 /// the community, care level and status, so counts still add up.
 pub async fn anonymise(

@@ -372,3 +372,111 @@ async fn anonymising_clears_every_personal_value_and_purging_removes_old_closed_
         );
     }
 }
+
+/// Counts the people themselves, as the counters must: active people under `scope` per group.
+fn counted_by_hand(
+    people: &[Person],
+    scope: &[&str],
+    len: usize,
+    due_before: OffsetDateTime,
+    overdue_before: OffsetDateTime,
+) -> Vec<(String, i64, i64, i64)> {
+    let mut groups = std::collections::BTreeMap::<String, (i64, i64, i64)>::new();
+    for p in people {
+        if !scope.iter().any(|s| p.region.0.starts_with(s)) {
+            continue;
+        }
+        let g = groups.entry(p.region.0[..len].to_string()).or_default();
+        g.0 += 1;
+        g.1 += i64::from(p.next_due_at < due_before);
+        g.2 += i64::from(p.next_due_at < overdue_before);
+    }
+    groups
+        .into_iter()
+        .map(|(k, (a, d, o))| (k, a, d, o))
+        .collect()
+}
+
+#[tokio::test]
+async fn day_counts_kept_by_the_database_match_the_people_after_every_kind_of_change() {
+    use wushe_core::people::schedule::due_limits;
+    let communities = [
+        "310101020001",
+        "310101020002",
+        "310101021001",
+        "310104003001",
+    ];
+    // Just after midnight in Beijing, so due times an hour apart fall on different days.
+    let now = datetime!(2026-11-28 16:30 UTC);
+    let (due_before, overdue_before) = due_limits(now);
+    for f in backends().await {
+        let s = &f.store;
+        let mut batch = Vec::new();
+        for i in 0..60_i64 {
+            let due = now + Duration::hours(i * 7 - 200);
+            let level = [CareLevel::A, CareLevel::B, CareLevel::C][(i % 3) as usize];
+            let region = communities[(i % 4) as usize];
+            batch.push(person(region, level, due, &format!("count-{i}")));
+        }
+        let (single, many) = batch.split_at(10);
+        for p in single {
+            s.insert_person(p, &ev()).await.expect("insert");
+        }
+        s.insert_people_batch(many, &[], &ev())
+            .await
+            .expect("batch");
+        // A check moves one due time; an edit moves another person and their due time;
+        // one record is closed, another closed and reopened, one anonymised, one purged.
+        s.insert_check(&check(&batch[0], now, true), now + Duration::days(3), &ev())
+            .await
+            .expect("check");
+        let mut moved = batch[1].clone();
+        moved.region = code("310104003001");
+        moved.next_due_at = to_ms(now - Duration::days(2));
+        s.update_person(&moved, 1, &ev()).await.expect("move");
+        s.set_person_closed(batch[2].id, Some(now), 1, now, &ev())
+            .await
+            .expect("close");
+        s.set_person_closed(batch[3].id, Some(now), 1, now, &ev())
+            .await
+            .expect("close");
+        s.set_person_closed(batch[3].id, None, 2, now, &ev())
+            .await
+            .expect("reopen");
+        s.anonymise_person(batch[4].id, now, &ev())
+            .await
+            .expect("anonymise");
+        s.set_person_closed(batch[5].id, Some(T0), 1, now, &ev())
+            .await
+            .expect("close");
+        s.purge_closed_people(now, &ev()).await.expect("purge");
+
+        let stored = s
+            .list_people(&scope(&["31"]), &all(1000))
+            .await
+            .expect("list");
+        assert_eq!(
+            stored.len(),
+            60 - 3,
+            "{}: one closed, one anonymised, one purged",
+            f.backend
+        );
+        for (scope_codes, group, len) in [
+            (&["31"][..], DueGroup::District, 6),
+            (&["31"][..], DueGroup::Street, 9),
+            (&["310101"][..], DueGroup::Community, 12),
+            (&["310101020"][..], DueGroup::District, 6),
+            (&["310101020001", "310104"][..], DueGroup::Street, 9),
+        ] {
+            let got: Vec<_> = s
+                .due_counts(&scope(scope_codes), group, due_before, overdue_before)
+                .await
+                .expect("counts")
+                .into_iter()
+                .map(|c| (c.key, c.active, c.due, c.overdue))
+                .collect();
+            let want = counted_by_hand(&stored, scope_codes, len, due_before, overdue_before);
+            assert_eq!(got, want, "{}: {scope_codes:?} by {group:?}", f.backend);
+        }
+    }
+}

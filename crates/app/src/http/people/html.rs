@@ -808,6 +808,17 @@ pub async fn close(
     Ok(see_other(&format!("/people/{id}")))
 }
 
+pub async fn reopen(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+    Form(f): Form<VersionForm>,
+) -> Result<Response, HttpError> {
+    let pid = parse_id(&id)?;
+    service::reopen(s.store.as_ref(), &a, pid, f.version, s.clock.now()).await?;
+    Ok(see_other(&format!("/people/{id}")))
+}
+
 pub async fn anonymise(
     State(s): State<AppState>,
     CurrentActor(a): CurrentActor,

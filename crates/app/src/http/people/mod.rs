@@ -33,6 +33,7 @@ pub fn router() -> Routes {
         )
         .route("/people/{id}/export", get(html::export))
         .route("/people/{id}/close", post(html::close))
+        .route("/people/{id}/reopen", post(html::reopen))
         .route("/people/{id}/anonymise", post(html::anonymise))
         .route("/checks/today", get(html::today))
         .route("/checks/schedule", get(html::schedule))
