@@ -513,6 +513,41 @@ async fn findings_raise_the_right_needs_and_two_misses_raise_one_door_visit_not_
     let page = text(c.get(&format!("/people/{id}")).await).await;
     assert!(page.contains("未联系上") && page.contains("已提出上门探视"));
     assert!(!page.contains("CANARY-NOTES"));
+    // The notes of a check shown on the page can be revealed, with a reason, audited.
+    let option = page
+        .split("value=\"check:")
+        .nth(1)
+        .expect("a check with notes");
+    let check_id = &option[..36];
+    let field = format!("check:{check_id}");
+    let res = c
+        .post_form(
+            &format!("/people/{id}/reveal"),
+            &[("field", &field), ("reason", "回访前查看上次备注")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(text(res).await.contains("CANARY-NOTES"));
+    let revealed = actions(&app, "sensitive_revealed").await;
+    assert!(
+        revealed
+            .iter()
+            .any(|e| e.contains("checks.details") && e.contains(check_id))
+    );
+    let res = c
+        .post_form(
+            &format!("/people/{id}/reveal"),
+            &[
+                ("field", "check:00000000-0000-7000-8000-000000000000"),
+                ("reason", "试试"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "not one of this person's checks"
+    );
     // Bad check input: each field named, nothing stored.
     let (s, v) = check(
         &mut c,

@@ -332,6 +332,9 @@ fn open_check(cipher: &Cipher, c: &Check) -> Result<CheckDetails> {
     }
 }
 
+/// How many of a person's latest checks the person page shows (and whose notes it can reveal).
+pub const SHOWN_CHECKS: u32 = 30;
+
 /// The person page: the masked record and the latest checks.
 pub struct PersonView {
     pub person: Person,
@@ -349,7 +352,7 @@ pub async fn view(
     let person = get(store, actor, id).await?;
     let row = row(cipher, &person, now)?;
     let mut out = Vec::new();
-    for c in store.checks_of(id, 30).await? {
+    for c in store.checks_of(id, SHOWN_CHECKS).await? {
         let d = open_check(cipher, &c)?;
         out.push(CheckView {
             id: c.id,
@@ -437,6 +440,9 @@ pub async fn reveal_field(
     now: OffsetDateTime,
 ) -> Result<String> {
     let person = get(store, actor, id).await?;
+    if let Some(check) = field.strip_prefix("check:") {
+        return reveal_check_notes(store, cipher, log, actor, &person, check, reason, now).await;
+    }
     let column = revealable(field).ok_or(Error::NotFound)?;
     let s = &person.sealed;
     let bytes = match field {
@@ -470,6 +476,46 @@ pub async fn reveal_field(
         return Ok(format!("{} {} {}", c.relation, c.name, c.phone));
     }
     Ok(value)
+}
+
+/// Reveal the notes of one of the checks the person page shows (audited, with a reason).
+#[allow(clippy::too_many_arguments)]
+async fn reveal_check_notes(
+    store: &dyn Store,
+    cipher: &Cipher,
+    log: &dyn RevealLog,
+    actor: &Actor,
+    person: &Person,
+    check: &str,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<String> {
+    let id = uuid::Uuid::parse_str(check).map_err(|_| Error::NotFound)?;
+    let checks = store.checks_of(person.id, SHOWN_CHECKS).await?;
+    let c = checks
+        .iter()
+        .find(|c| c.id.0 == id)
+        .ok_or(Error::NotFound)?;
+    let Some(bytes) = &c.details else {
+        return Err(Error::NotFound);
+    };
+    let json = reveal::reveal(
+        cipher,
+        log,
+        actor,
+        Permission::ViewPeople,
+        Sealed {
+            column: &checks::DETAILS,
+            row: c.id.0,
+            region: &person.region,
+            bytes,
+        },
+        reason,
+        now,
+    )
+    .await?;
+    let d: CheckDetails = serde_json::from_str(&json).map_err(Error::internal)?;
+    d.notes.ok_or(Error::NotFound)
 }
 
 /// A check as recorded, with what the lead's needs workflow must raise from it.

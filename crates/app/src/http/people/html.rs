@@ -181,6 +181,7 @@ async fn list_page(
 
 /// One check on the person page.
 pub struct CheckLine {
+    pub id: String,
     pub at: String,
     pub method: String,
     pub reached: bool,
@@ -218,6 +219,7 @@ fn field_label(lang: Lang, f: &str) -> String {
         "phone" => lang.pick("电话", "Phone"),
         "address" => lang.pick("住址", "Address"),
         "health_notes" => lang.pick("健康情况", "Health notes"),
+        f if f.starts_with("check:") => lang.pick("探访备注", "Check notes"),
         _ => lang.pick("监护人/紧急联系人", "Guardian / emergency contact"),
     }
     .into()
@@ -289,6 +291,7 @@ async fn show_page(
                 });
             }
             CheckLine {
+                id: c.id.to_string(),
                 at: when(lang, c.at),
                 method: lang.pick(c.method.zh(), c.method.en()).into(),
                 reached: c.reached,
