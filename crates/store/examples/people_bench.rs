@@ -11,6 +11,9 @@
 //! third overdue), sealed fields of realistic size (random bytes: the store never sees clear
 //! values). Timings are of the store queries (`PeopleStore::due_people`, `due_counts`), the
 //! median of repeated runs after one warm-up.
+//!
+//! `P6_DB=path` keeps the SQLite file at `path` and reuses it on the next run (no seeding),
+//! to try query changes quickly.
 
 use std::time::{Duration, Instant};
 
@@ -89,7 +92,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(1_000_000);
     let target = args.get(2).cloned().unwrap_or_else(|| "sqlite".into());
     let dir = std::env::temp_dir().join(format!("wushe-p6-{}", uuid::Uuid::now_v7().simple()));
-    let url = if target == "sqlite" {
+    let kept = std::env::var("P6_DB").ok().filter(|_| target == "sqlite");
+    let reuse = kept
+        .as_ref()
+        .is_some_and(|p| std::path::Path::new(p).exists());
+    let url = if let Some(path) = &kept {
+        format!("sqlite://{path}")
+    } else if target == "sqlite" {
         std::fs::create_dir_all(&dir)?;
         format!("sqlite://{}", dir.join("bench.db").display())
     } else {
@@ -111,7 +120,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workers: Vec<UserId> = (0..2_000).map(|_| UserId::new()).collect();
     let started = Instant::now();
     let mut batch = Vec::with_capacity(BATCH);
-    for i in 0..n {
+    for i in 0..if reuse { 0 } else { n } {
         let region = codes[rng.below(codes.len() as u64) as usize].clone();
         let care_level = match rng.below(100) {
             0..15 => CareLevel::A,

@@ -76,6 +76,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_people_due_days.sql"),
         include_str!("../migrations/postgres/0014_people_due_days.sql"),
     ),
+    (
+        15,
+        "0015_people_street_due",
+        include_str!("../migrations/sqlite/0015_people_street_due.sql"),
+        include_str!("../migrations/postgres/0015_people_street_due.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -91,6 +97,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0009_volunteers",
     "0010_need_person",
     "0014_people_due_days",
+    "0015_people_street_due",
 ];
 
 /// The migrator for one backend.

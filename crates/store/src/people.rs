@@ -17,7 +17,7 @@ use wushe_core::store::PeopleStore;
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::{SqlStore, at, db_err, ms, on_pool};
+use crate::{Db, SqlStore, at, db_err, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
 struct PersonRow {
@@ -161,7 +161,7 @@ impl SqlStore {
     /// file and empty it, so the old values are gone from both. PostgreSQL: nothing to do
     /// here (its WAL and dead tuples are the server's, vacuumed by autovacuum).
     async fn forget_old_pages(&self) -> Result<()> {
-        if let crate::Db::Sqlite(p) = &self.db {
+        if let Db::Sqlite(p) = &self.db {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(p)
                 .await
@@ -405,21 +405,35 @@ impl PeopleStore for SqlStore {
         } else {
             "$2 IS NULL"
         };
-        // A scope of streets or communities holds few people: read them by region and sort
-        // (`+next_due_at`, in the filter and the order, keeps the planner off the due-time
-        // index, which it would otherwise walk to save the sort). A wider scope (a district,
-        // a city) is read in due order until the limit is reached.
-        let narrow = worker.is_none() && scope.iter().all(|s| s.0.len() >= 9);
-        let due = if narrow {
-            "+next_due_at"
-        } else {
-            "next_due_at"
+        // One community or one street is read in due order from its index (region, or the
+        // street expression of `people_street_due`) and the walk stops at the limit. A wider
+        // scope (a district, a city) is read in due order from the due-time index. Several
+        // communities or streets, or one worker, hold few people: they are read by region and
+        // sorted (`+next_due_at` keeps the planner off the due-time index, which it would
+        // otherwise walk to save the sort).
+        let (due, region) = match scope {
+            [one] if worker.is_none() && one.0.len() == 12 => {
+                ("next_due_at", "region_code = $4".into())
+            }
+            [one] if worker.is_none() && one.0.len() == 9 => {
+                ("next_due_at", "substr(region_code, 1, 9) = $4".into())
+            }
+            _ if worker.is_none() && scope.iter().all(|s| s.0.len() >= 9) => {
+                ("+next_due_at", in_scope(scope.len(), 4))
+            }
+            _ => ("next_due_at", in_scope(scope.len(), 4)),
+        };
+        // Only the keys are sorted; the full rows (their sealed values are most of a row) are
+        // read for the chosen few.
+        let key = match self.db {
+            Db::Sqlite(_) => "rowid",
+            Db::Pg(_) => "id",
         };
         let sql = format!(
-            "SELECT {COLS} FROM people WHERE status = 'active' AND {due} < $1 \
-             AND {by_worker} AND {} \
-             ORDER BY {due}, care_level LIMIT $3",
-            in_scope(scope.len(), 4)
+            "SELECT {COLS} FROM people WHERE {key} IN (\
+             SELECT {key} FROM people WHERE status = 'active' AND {due} < $1 \
+             AND {by_worker} AND {region} ORDER BY {due} LIMIT $3) \
+             ORDER BY next_due_at, care_level"
         );
         let v: Vec<PersonRow> = on_pool!(&self.db, p => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))

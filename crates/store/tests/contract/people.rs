@@ -204,6 +204,30 @@ async fn due_lists_come_earliest_first_and_counts_add_up_per_group() {
             "{}",
             f.backend
         );
+        // One street, one community, several places: each read its own way, same answers.
+        for (codes, before, want) in [
+            (&["310101020"][..], now, vec![late.id, today.id]),
+            (&["310101020002"][..], now, vec![today.id]),
+            (&["310101020001"][..], now, vec![late.id]),
+            (
+                &["310101020001", "310101021"][..],
+                now + Duration::days(3),
+                vec![late.id, later.id],
+            ),
+        ] {
+            let got = s
+                .due_people(&scope(codes), None, before, 100)
+                .await
+                .expect("due");
+            let got: Vec<_> = got.iter().map(|p| p.id).collect();
+            assert_eq!(got, want, "{}: {codes:?}", f.backend);
+        }
+        let first = s
+            .due_people(&scope(&["310101020"]), None, now, 1)
+            .await
+            .expect("due");
+        assert_eq!(first.len(), 1, "{}: the limit holds", f.backend);
+        assert_eq!(first[0].id, late.id, "{}: earliest first", f.backend);
         let mine = s
             .due_people(&scope(&["310101"]), Some(worker), now, 100)
             .await
