@@ -177,6 +177,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let (due_before, overdue_before) = due_limits(now);
+    // A worker of the stored people (a reused database holds another run's workers).
+    let worker: Option<(uuid::Uuid,)> = match store.db() {
+        wushe_store::Db::Sqlite(p) => {
+            sqlx::query_as("SELECT worker_id FROM people LIMIT 1")
+                .fetch_optional(p)
+                .await?
+        }
+        wushe_store::Db::Pg(p) => {
+            sqlx::query_as("SELECT worker_id FROM people LIMIT 1")
+                .fetch_optional(p)
+                .await?
+        }
+    };
+    let worker = worker.map_or(workers[0], |w| UserId(w.0));
     if std::env::var("P6_PLAN").is_ok()
         && let wushe_store::Db::Sqlite(p) = store.db()
     {
@@ -204,7 +218,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (
             "next 100 due, one worker (city scope)",
             vec![city.clone()],
-            Some(workers[0]),
+            Some(worker),
         ),
     ];
     for (what, scope, worker) in &cases {
