@@ -70,6 +70,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_need_person.sql"),
         include_str!("../migrations/postgres/0010_need_person.sql"),
     ),
+    (
+        12,
+        "0012_dispatch",
+        include_str!("../migrations/sqlite/0012_dispatch.sql"),
+        include_str!("../migrations/postgres/0012_dispatch.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -84,6 +90,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0008_people",
     "0009_volunteers",
     "0010_need_person",
+    "0012_dispatch",
 ];
 
 /// The migrator for one backend.

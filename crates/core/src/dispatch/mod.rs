@@ -14,7 +14,9 @@
 
 pub mod assign;
 pub mod index;
+pub mod offers;
 pub mod rank;
+pub mod record;
 pub mod reasons;
 
 #[cfg(test)]
