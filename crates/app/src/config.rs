@@ -156,9 +156,7 @@ impl Overrides {
             check_days_b: over.check_days_b.or(self.check_days_b),
             check_days_c: over.check_days_c.or(self.check_days_c),
             people_retention_days: over.people_retention_days.or(self.people_retention_days),
-            dispatch_offer_seconds: over
-                .dispatch_offer_seconds
-                .or(self.dispatch_offer_seconds),
+            dispatch_offer_seconds: over.dispatch_offer_seconds.or(self.dispatch_offer_seconds),
         }
     }
 }

@@ -26,8 +26,7 @@ use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
 const TASK_COLS: &str = "id, need_id, region_code, kind, mode, state, volunteer_id, created_by,
     created_at, accepted_at, done_at, minutes, version";
 
-const OFFER_COLS: &str =
-    "id, task_id, volunteer_id, state, offered_at, expires_at, answered_at";
+const OFFER_COLS: &str = "id, task_id, volunteer_id, state, offered_at, expires_at, answered_at";
 
 fn bad(what: &str) -> Error {
     Error::internal(format!("stored volunteer task has a bad {what}"))
@@ -116,10 +115,7 @@ impl DispatchStore for SqlStore {
     async fn apply_dispatch(&self, c: &DispatchChange, audit: &AuditEvent) -> Result<()> {
         let t = &c.task;
         let nt = &c.need_task;
-        let region = self
-            .need_region(t.need)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let region = self.need_region(t.need).await?.ok_or(Error::NotFound)?;
         on_pool!(&self.db, p => {
             let mut tx = p.begin().await.map_err(db_err)?;
             let head = lock_head!(tx);
@@ -199,9 +195,10 @@ impl DispatchStore for SqlStore {
 
     async fn volunteer_task(&self, id: TaskId) -> Result<Option<VolunteerTask>> {
         let sql = format!("SELECT {TASK_COLS} FROM volunteer_tasks WHERE id = $1");
-        let row: Option<TaskRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<TaskRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id.0).fetch_optional(p).await)
-        .map_err(db_err)?;
+            .map_err(db_err)?;
         row.map(VolunteerTask::try_from).transpose()
     }
 
@@ -209,17 +206,19 @@ impl DispatchStore for SqlStore {
         let sql = format!(
             "SELECT {TASK_COLS} FROM volunteer_tasks WHERE need_id = $1 ORDER BY created_at, id"
         );
-        let rows: Vec<TaskRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<TaskRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(need.0).fetch_all(p).await)
-        .map_err(db_err)?;
+            .map_err(db_err)?;
         tasks(rows)
     }
 
     async fn offer(&self, id: OfferId) -> Result<Option<Offer>> {
         let sql = format!("SELECT {OFFER_COLS} FROM task_offers WHERE id = $1");
-        let row: Option<OfferRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<OfferRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id.0).fetch_optional(p).await)
-        .map_err(db_err)?;
+            .map_err(db_err)?;
         row.map(Offer::try_from).transpose()
     }
 
@@ -227,9 +226,10 @@ impl DispatchStore for SqlStore {
         let sql = format!(
             "SELECT {OFFER_COLS} FROM task_offers WHERE task_id = $1 ORDER BY offered_at, id"
         );
-        let rows: Vec<OfferRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<OfferRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(task.0).fetch_all(p).await)
-        .map_err(db_err)?;
+            .map_err(db_err)?;
         offers(rows)
     }
 
@@ -238,9 +238,10 @@ impl DispatchStore for SqlStore {
             "SELECT {OFFER_COLS} FROM task_offers WHERE volunteer_id = $1 AND state = 'open'
              ORDER BY expires_at, id"
         );
-        let rows: Vec<OfferRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<OfferRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(user.0).fetch_all(p).await)
-        .map_err(db_err)?;
+            .map_err(db_err)?;
         offers(rows)
     }
 
@@ -249,9 +250,10 @@ impl DispatchStore for SqlStore {
             "SELECT {TASK_COLS} FROM volunteer_tasks WHERE volunteer_id = $1
              AND state IN ('accepted', 'done') ORDER BY created_at DESC, id LIMIT 200"
         );
-        let rows: Vec<TaskRow> = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<TaskRow> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(user.0).fetch_all(p).await)
-        .map_err(db_err)?;
+            .map_err(db_err)?;
         tasks(rows)
     }
 
@@ -285,7 +287,8 @@ impl DispatchStore for SqlStore {
     }
 
     async fn dispatch_candidates(&self, region: &RegionCode) -> Result<Vec<Candidate>> {
-        let rows: Vec<(Uuid, String, String, String, i64)> = on_pool!(&self.db, p => sqlx::query_as(
+        let rows: Vec<(Uuid, String, String, String, i64)> =
+            on_pool!(&self.db, p => sqlx::query_as(
             "SELECT v.user_id, v.skills, v.availability, v.home_community,
                 (SELECT COUNT(*) FROM volunteer_tasks t
                   WHERE t.volunteer_id = v.user_id AND t.state = 'accepted')
@@ -295,7 +298,7 @@ impl DispatchStore for SqlStore {
              WHERE u.disabled = $1 AND substr($2, 1, length(v.region_code)) = v.region_code
              ORDER BY v.user_id LIMIT 5000")
             .bind(false).bind(region.as_str()).fetch_all(p).await)
-        .map_err(db_err)?;
+            .map_err(db_err)?;
         Ok(rows
             .into_iter()
             .map(|(user, skills, availability, home, load)| Candidate {

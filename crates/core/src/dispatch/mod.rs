@@ -16,8 +16,8 @@ pub mod assign;
 pub mod index;
 pub mod offers;
 pub mod rank;
-pub mod record;
 pub mod reasons;
+pub mod record;
 
 #[cfg(test)]
 mod equivalence;

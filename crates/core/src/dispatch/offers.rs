@@ -146,8 +146,7 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-11-25 10:00 +8); // a Wednesday morning
 
     #[test]
-    fn medicine_goes_to_the_free_skilled_volunteer_of_the_community_not_the_busier_or_farther()
-    {
+    fn medicine_goes_to_the_free_skilled_volunteer_of_the_community_not_the_busier_or_farther() {
         let place = RegionCode("310101020001".into());
         let c = [
             cand(1, "310101020001", &[Skill::Medical], 1), // busier, same community
@@ -210,7 +209,10 @@ mod tests {
     #[test]
     fn task_minutes_are_capped_and_never_negative() {
         assert_eq!(task_minutes(NOW, NOW + Duration::minutes(35)), 35);
-        assert_eq!(task_minutes(NOW, NOW + Duration::hours(30)), TASK_MINUTES_CAP);
+        assert_eq!(
+            task_minutes(NOW, NOW + Duration::hours(30)),
+            TASK_MINUTES_CAP
+        );
         assert_eq!(task_minutes(NOW, NOW - Duration::minutes(5)), 0);
     }
 

@@ -193,13 +193,20 @@ fn taken() -> Error {
     )
 }
 
-fn audit(action: Action, actor: Option<&Actor>, task: &VolunteerTask, now: OffsetDateTime) -> AuditEvent {
+fn audit(
+    action: Action,
+    actor: Option<&Actor>,
+    task: &VolunteerTask,
+    now: OffsetDateTime,
+) -> AuditEvent {
     let mut a = AuditEvent::new(action, now);
     if let Some(actor) = actor {
         a = a.by(actor);
     }
-    a.region(&task.region)
-        .record(RecordKind::Task, [task.id.to_string(), task.need.to_string()])
+    a.region(&task.region).record(
+        RecordKind::Task,
+        [task.id.to_string(), task.need.to_string()],
+    )
 }
 
 async fn need_of(store: &dyn Store, id: NeedId) -> Result<Need> {
@@ -332,7 +339,12 @@ pub async fn accept(
         Some(actor.user_id),
         None,
     )?;
-    let a = audit(Action::TaskOfferAnswered, Some(actor), &step.change.task, now);
+    let a = audit(
+        Action::TaskOfferAnswered,
+        Some(actor),
+        &step.change.task,
+        now,
+    );
     step.write(a).await
 }
 
@@ -367,7 +379,12 @@ pub async fn decline(
         Some(&reason),
     )?;
     step.offer_next(&need).await?;
-    let a = audit(Action::TaskOfferAnswered, Some(actor), &step.change.task, now);
+    let a = audit(
+        Action::TaskOfferAnswered,
+        Some(actor),
+        &step.change.task,
+        now,
+    );
     step.write(a).await
 }
 
@@ -450,7 +467,12 @@ pub async fn claim(
         Some(actor.user_id),
         None,
     )?;
-    let a = audit(Action::TaskOfferAnswered, Some(actor), &step.change.task, now);
+    let a = audit(
+        Action::TaskOfferAnswered,
+        Some(actor),
+        &step.change.task,
+        now,
+    );
     step.write(a).await
 }
 
@@ -574,14 +596,18 @@ pub async fn assign(
     step.change.task.state = TaskState::Accepted;
     step.change.task.volunteer = Some(who);
     step.change.task.accepted_at = Some(now);
-    step.event(EventKind::TaskAccepted, Some(actor.user_id), Some(who), None)?;
+    step.event(
+        EventKind::TaskAccepted,
+        Some(actor.user_id),
+        Some(who),
+        None,
+    )?;
     let a = audit(Action::TaskOverridden, Some(actor), &step.change.task, now);
     step.write(a).await
 }
 
 async fn open_offer(d: Dispatcher<'_>, t: &VolunteerTask) -> Result<Option<Offer>> {
-    Ok(d
-        .store
+    Ok(d.store
         .offers_of_task(t.id)
         .await?
         .into_iter()
@@ -720,7 +746,10 @@ pub async fn cancel_booking(
     let a = AuditEvent::new(Action::BookingCancelled, now)
         .by(actor)
         .region(&shift.region)
-        .record(RecordKind::Booking, [b.id.to_string(), shift.id.to_string()]);
+        .record(
+            RecordKind::Booking,
+            [b.id.to_string(), shift.id.to_string()],
+        );
     if store.cancel_booking(b.id, actor.user_id, now, &a).await? {
         Ok(())
     } else {

@@ -128,7 +128,9 @@ pub async fn act(s: &AppState, a: &Actor, need: &Need, f: &ActForm) -> Result<()
         }
     };
     match f.action.as_str() {
-        "dispatch" => tasks::dispatch(d, a, need.id, &f.kind, now).await.map(|_| ()),
+        "dispatch" => tasks::dispatch(d, a, need.id, &f.kind, now)
+            .await
+            .map(|_| ()),
         "assign_volunteer" => {
             let t = belongs(task()?).await?;
             tasks::assign(d, a, t, &f.to, now).await.map(|_| ())

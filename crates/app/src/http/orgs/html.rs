@@ -309,5 +309,7 @@ pub async fn set_dispatch_mode(
     let org = parse_id(&id)?;
     wushe_core::volunteers::tasks::set_mode(s.store.as_ref(), &a, org, &f.mode, s.clock.now())
         .await?;
-    Ok(crate::http::form::see_other(&format!("/orgs/{org}?saved=1")))
+    Ok(crate::http::form::see_other(&format!(
+        "/orgs/{org}?saved=1"
+    )))
 }

@@ -438,7 +438,15 @@ pub async fn issue(
         Ok((c, _)) => Ok(see_other(&format!("/me/certificates/{}", c.id))),
         Err(e) => {
             let m = first_message(&e, page.lang);
-            me_page(&s, &a, page, m, (false, false), StatusCode::UNPROCESSABLE_ENTITY).await
+            me_page(
+                &s,
+                &a,
+                page,
+                m,
+                (false, false),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
