@@ -734,3 +734,101 @@ async fn a_volunteer_cancels_their_own_booking_before_the_shift_starts_and_not_a
         2
     );
 }
+
+/// Volunteer tasks planted on a need for the access matrix: one with an open offer to
+/// `volunteer`, one accepted by them.
+pub struct PlantedTasks {
+    pub offer: wushe_core::ids::OfferId,
+    pub offered: wushe_core::ids::TaskId,
+    pub accepted: wushe_core::ids::TaskId,
+}
+
+pub async fn plant(app: &TestApp, need: NeedId, volunteer: UserId, staff: UserId) -> PlantedTasks {
+    use wushe_core::audit::{Action, AuditEvent};
+    use wushe_core::dispatch::record::{DispatchChange, Offer};
+    use wushe_core::ids::{OfferId, TaskId};
+    use wushe_core::needs::timeline::{Task, TaskKind};
+    let now = app.clock.now();
+    let n = app.state.store.need(need).await.expect("n").expect("need");
+    let mut ids = Vec::new();
+    for accepted in [false, true] {
+        let id = TaskId::new();
+        let task = VolunteerTask {
+            id,
+            need,
+            region: n.region.clone(),
+            kind: TaskKind::DoorVisit,
+            mode: Mode::Offers,
+            state: if accepted {
+                TaskState::Accepted
+            } else {
+                TaskState::Offered
+            },
+            volunteer: accepted.then_some(volunteer),
+            created_by: staff,
+            created_at: now,
+            accepted_at: accepted.then_some(now),
+            done_at: None,
+            minutes: 0,
+            version: 0,
+        };
+        let offer = (!accepted).then(|| Offer {
+            id: OfferId::new(),
+            task: id,
+            volunteer,
+            state: OfferState::Open,
+            offered_at: now,
+            expires_at: now + Duration::days(365),
+            answered_at: None,
+        });
+        let change = DispatchChange {
+            task,
+            expected_version: None,
+            need_task: Task {
+                id,
+                need,
+                kind: TaskKind::DoorVisit,
+                assignee: accepted.then_some(volunteer),
+                done: false,
+                created_at: now,
+                done_at: None,
+            },
+            answer: None,
+            offer: offer.clone(),
+            events: Vec::new(),
+            notifications: Vec::new(),
+        };
+        app.state
+            .store
+            .apply_dispatch(&change, &AuditEvent::new(Action::TaskDispatched, now))
+            .await
+            .expect("plant task");
+        ids.push((id, offer.map(|o| o.id)));
+    }
+    PlantedTasks {
+        offer: ids[0].1.expect("offer"),
+        offered: ids[0].0,
+        accepted: ids[1].0,
+    }
+}
+
+/// What must not change about planted tasks.
+pub async fn snapshot(app: &TestApp, p: &PlantedTasks) -> String {
+    let s = &app.state.store;
+    let mut out = String::new();
+    for t in [p.offered, p.accepted] {
+        let task = s.volunteer_task(t).await.expect("t").expect("task");
+        let offers: Vec<_> = s
+            .offers_of_task(t)
+            .await
+            .expect("o")
+            .into_iter()
+            .map(|o| (o.volunteer, o.state))
+            .collect();
+        out += &format!(
+            "{:?}/{:?}/v{} {offers:?} ",
+            task.state, task.volunteer, task.version
+        );
+    }
+    out
+}
