@@ -11,7 +11,6 @@ use axum::response::Response;
 use serde::Deserialize;
 use wushe_core::dispatch::record::VolunteerTask;
 use wushe_core::ids::{BookingId, OfferId, TaskId};
-use wushe_core::volunteers::booking::hours_text;
 use wushe_core::volunteers::tasks;
 use wushe_core::{Actor, Error, FieldErrors, Store};
 
@@ -53,7 +52,8 @@ struct TasksPage {
     offers: Vec<OfferCard>,
     pool: Vec<Card>,
     accepted: Vec<AcceptedCard>,
-    done: Vec<(Card, String)>,
+    /// Done tasks and the minutes they counted for.
+    done: Vec<(Card, i64)>,
     message: String,
     ok: String,
     /// The task whose form failed, and its field errors.
@@ -126,7 +126,7 @@ async fn tasks_page(
     }
     let mut done = Vec::new();
     for t in mine.done.iter().take(30) {
-        done.push((card(store, t, lang).await?, hours_text(t.minutes)));
+        done.push((card(store, t, lang).await?, t.minutes));
     }
     let p = TasksPage {
         offers,
