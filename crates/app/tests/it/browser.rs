@@ -1270,6 +1270,21 @@ async fn a_volunteer_accepts_and_completes_a_task_on_a_phone_and_the_residents_p
     );
     assert!(!scrolls_sideways(&resident).await);
     screenshot(&resident, "dispatch-track-done-phone").await;
+
+    // Staff see the task and its whole story on the need page (on a phone too).
+    let (worker, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    r.goto(&format!("{}/login", app.url)).await.expect("login");
+    fill_login(&resident, &worker).await;
+    assert!(wait_for_text(&resident, "退出", 5).await);
+    r.goto(&format!("{}/needs/{need}", app.url))
+        .await
+        .expect("need");
+    assert!(wait_for_text(&resident, "志愿者任务", 5).await);
+    for words in ["已完成", "任务邀请志愿者", "志愿者已接单", "任务完成"] {
+        assert!(wait_for_text(&resident, words, 2).await, "{words}");
+    }
+    assert!(!scrolls_sideways(&resident).await);
+    screenshot(&resident, "dispatch-need-page-phone").await;
     b.client.clone().close().await.expect("close");
     resident.client.clone().close().await.expect("close");
 }

@@ -424,6 +424,21 @@ async fn an_offer_that_ran_out_cannot_be_accepted_and_a_volunteer_cannot_answer_
         !text(res).await.contains("送物资"),
         "not someone else's offer"
     );
+    let mut v = login_volunteer(&app, &vol).await;
+    let long = "太".repeat(201);
+    let res = v
+        .post_form(&format!("/me/offers/{offer}/decline"), &[("reason", &long)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(res).await;
+    assert!(
+        page.contains("原因太长") && page.contains("aria-invalid"),
+        "{page}"
+    );
+    assert!(
+        open_offer(&app, need).await.is_some(),
+        "a refused decline changes nothing"
+    );
     app.clock.advance(Duration::seconds(31));
     let mut v = login_volunteer(&app, &vol).await;
     let res = v
@@ -495,6 +510,10 @@ async fn nobody_left_shows_wurenjiedan_and_notifies_staff_who_can_then_assign_by
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text(res).await.contains("请从列表中选择"),
+        "said on the page"
+    );
     // Staff assign by name: the volunteer has it at once.
     let res = staff
         .post_form(

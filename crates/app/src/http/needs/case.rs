@@ -588,6 +588,24 @@ pub async fn dispatch(
     work::access(s.desk(), &a, &need).await?;
     let (status, errors, problem) = match super::dispatch::act(&s, &a, &need, &f).await {
         Ok(()) => return Ok(see_other(&format!("/needs/{id}#volunteer-tasks"))),
+        // Fields with no input of their own on the page (a hidden task id): say it on top.
+        Err(Error::Invalid(errors))
+            if errors
+                .0
+                .iter()
+                .any(|e| !matches!(e.field, "kind" | "volunteer")) =>
+        {
+            let msg = errors
+                .0
+                .first()
+                .map(|e| page.t(&e.zh, &e.en).to_string())
+                .unwrap_or_default();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FieldErrors::default(),
+                msg,
+            )
+        }
         Err(Error::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, String::new()),
         Err(Error::Conflict(msg)) => (StatusCode::CONFLICT, FieldErrors::default(), msg),
         Err(e) => return Err(e.into()),
