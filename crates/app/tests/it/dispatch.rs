@@ -851,3 +851,41 @@ pub async fn snapshot(app: &TestApp, p: &PlantedTasks) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn when_the_resident_cancels_the_need_an_open_offer_cannot_be_accepted_and_goes_to_nobody() {
+    let app = TestApp::spawn_with(|c| c.dispatch_offer_seconds = 30).await;
+    let street = actor(&app, Role::SocialWorker, WULIQIAO).await;
+    let a = volunteer(&app, &street, QIAOYI, QIAOYI, &[], ALWAYS).await;
+    let _b = volunteer(&app, &street, QIAOYI, QIAOYI, &[], ALWAYS).await;
+    let link = crate::track::submit(&app, "dispatch-ended-1", "supplies", "米").await;
+    let need = need_id(&app, &link).await;
+    let mut staff = app.login_as(Role::SocialWorker, QIAOYI).await;
+    dispatch_over_http(&mut staff, need, "supplies").await;
+    let (who, offer) = open_offer(&app, need).await.expect("offered");
+    assert_eq!(who, a.id);
+    // The resident cancels on the tracking page.
+    let (code, k) = crate::track::parts(&link);
+    let mut resident = app.client();
+    resident.get(&link).await;
+    let res = resident
+        .post_form(
+            &format!("/t/{code}/cancel"),
+            &[("k", &k), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut v = login_volunteer(&app, &a).await;
+    let res = v
+        .post_form(&format!("/me/offers/{offer}/accept"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(text(res).await.contains("求助已经结束"));
+    app.clock.advance(Duration::seconds(41));
+    run_jobs(&app).await;
+    assert!(
+        open_offer(&app, need).await.is_none(),
+        "nobody else is asked"
+    );
+    assert_eq!(tasks_of(&app, need).await[0].state, TaskState::Cancelled);
+}

@@ -104,6 +104,11 @@ impl<'a> Step<'a> {
     /// Offer the task to the next candidate never offered it, or mark it 无人接单 and
     /// notify staff (the task's creator and the need's assignee).
     async fn offer_next(&mut self, need: &Need) -> Result<()> {
+        // The need ended meanwhile (resolved, closed, cancelled by the resident): ask nobody.
+        if !need.state.is_open() {
+            self.change.task.state = TaskState::Cancelled;
+            return self.event(EventKind::TaskCancelled, None, None, None);
+        }
         let kind = engine_kind(self.change.task.kind).ok_or_else(bad_kind)?;
         let offered: HashSet<UserId> = self
             .d
@@ -211,6 +216,17 @@ fn audit(
 
 async fn need_of(store: &dyn Store, id: NeedId) -> Result<Need> {
     store.need(id).await?.ok_or(Error::NotFound)
+}
+
+async fn need_still_open(store: &dyn Store, id: NeedId) -> Result<()> {
+    if need_of(store, id).await?.state.is_open() {
+        Ok(())
+    } else {
+        Err(Error::Conflict(
+            "这条求助已经结束，不再需要这个任务 / The need has ended; the task is no longer needed"
+                .into(),
+        ))
+    }
 }
 
 async fn need_task(store: &dyn Store, t: &VolunteerTask) -> Result<Task> {
@@ -326,6 +342,7 @@ pub async fn accept(
     {
         return Err(gone_offer());
     }
+    need_still_open(d.store, task.need).await?;
     let mut nt = need_task(d.store, &task).await?;
     nt.assignee = Some(actor.user_id);
     let mut step = Step::new(d, task, nt, now);
@@ -455,6 +472,7 @@ pub async fn claim(
             "您手上已有 {MAX_LOAD} 个任务，请先完成 / You already hold {MAX_LOAD} tasks; finish one first"
         )));
     }
+    need_still_open(d.store, t.need).await?;
     let mut nt = need_task(d.store, &t).await?;
     nt.assignee = Some(actor.user_id);
     let mut step = Step::new(d, t, nt, now);
