@@ -48,6 +48,7 @@ fn config(dir: &Path, url: String, key: Option<PathBuf>, durable: bool) -> Confi
         durable_commits: durable,
         check_days: [1, 3, 7],
         people_retention_days: 3 * 365,
+        dispatch_offer_seconds: 300,
     }
 }
 

@@ -55,6 +55,9 @@ pub struct Config {
     pub check_days: [i64; 3],
     /// Closed registry records are purged this many days after closing (default 3 years).
     pub people_retention_days: i64,
+    /// How long a volunteer has to answer a task offer before it goes to the next candidate
+    /// (default 300 seconds; 30 to 3600).
+    pub dispatch_offer_seconds: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Config {
             .field("sla", &self.sla)
             .field("check_days", &self.check_days)
             .field("people_retention_days", &self.people_retention_days)
+            .field("dispatch_offer_seconds", &self.dispatch_offer_seconds)
             .finish()
     }
 }
@@ -121,6 +125,7 @@ pub struct Overrides {
     pub check_days_b: Option<i64>,
     pub check_days_c: Option<i64>,
     pub people_retention_days: Option<i64>,
+    pub dispatch_offer_seconds: Option<i64>,
 }
 
 impl Overrides {
@@ -151,6 +156,7 @@ impl Overrides {
             check_days_b: over.check_days_b.or(self.check_days_b),
             check_days_c: over.check_days_c.or(self.check_days_c),
             people_retention_days: over.people_retention_days.or(self.people_retention_days),
+            dispatch_offer_seconds: over.dispatch_offer_seconds.or(self.dispatch_offer_seconds),
         }
     }
 }
@@ -218,7 +224,13 @@ impl Config {
                 o.check_days_c.unwrap_or(7),
             ],
             people_retention_days: o.people_retention_days.unwrap_or(3 * 365),
+            dispatch_offer_seconds: o.dispatch_offer_seconds.unwrap_or(300),
         };
+        if !wushe_core::dispatch::offers::OFFER_SECONDS.contains(&cfg.dispatch_offer_seconds) {
+            return Err(ConfigError(
+                "dispatch_offer_seconds must be between 30 and 3600".into(),
+            ));
+        }
         if cfg.check_days.iter().any(|d| !(1..=90).contains(d)) {
             return Err(ConfigError(
                 "check_days_a/b/c must be between 1 and 90 days".into(),
@@ -388,6 +400,7 @@ mod tests {
         let d = Config::load(&file, Overrides::default(), false).expect("defaults");
         assert_eq!(d.cadence(), wushe_core::people::Cadence::default());
         assert_eq!(d.people_retention_days, 3 * 365);
+        assert_eq!(d.dispatch_offer_seconds, 300);
         std::fs::write(
             &file,
             "check_days_b = 2
@@ -403,6 +416,8 @@ people_retention_days = 400
             "check_days_a = 0\n",
             "check_days_c = 400\n",
             "people_retention_days = 0\n",
+            "dispatch_offer_seconds = 5\n",
+            "dispatch_offer_seconds = 86400\n",
         ] {
             std::fs::write(&file, bad).expect("write");
             assert!(

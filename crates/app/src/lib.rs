@@ -68,6 +68,15 @@ impl AppState {
             sla: self.sla.as_ref(),
         }
     }
+
+    /// What the volunteer-task use-cases need.
+    pub fn dispatcher(&self) -> wushe_core::volunteers::tasks::Dispatcher<'_> {
+        wushe_core::volunteers::tasks::Dispatcher {
+            store: self.store.as_ref(),
+            cipher: self.cipher.as_ref(),
+            offer_seconds: self.config.dispatch_offer_seconds,
+        }
+    }
 }
 
 /// A built application: a bound listener and its state.

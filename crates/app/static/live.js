@@ -52,3 +52,22 @@
   var all = document.querySelectorAll('[id][data-live-src][data-live-refresh]');
   for (var i = 0; i < all.length; i++) start(all[i]);
 })();
+
+// Countdowns: an element data-deadline="<ms since epoch>" data-label="…" data-over="…"
+// shows the minutes and seconds left, then data-over.
+(function () {
+  var els = document.querySelectorAll('[data-deadline]');
+  if (!els.length) return;
+  function tick() {
+    var now = Date.now();
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var left = Math.floor((Number(el.getAttribute('data-deadline')) - now) / 1000);
+      if (left <= 0) { el.textContent = el.getAttribute('data-over'); continue; }
+      var m = Math.floor(left / 60), s = left % 60;
+      el.textContent = el.getAttribute('data-label') + ' ' + m + ':' + (s < 10 ? '0' : '') + s;
+    }
+  }
+  tick();
+  setInterval(tick, 1000);
+})();

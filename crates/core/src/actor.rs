@@ -102,6 +102,7 @@ impl Role {
                 EnterNeeds,
                 ManageVolunteers,
                 ServeShifts,
+                ServeTasks,
                 ViewPeople,
                 ManagePeople,
                 RecordChecks,
@@ -144,7 +145,7 @@ impl Role {
                 HandleNeeds,
             ],
             Role::CharityStaff => &[ViewPlaces, ViewOrgs],
-            Role::Volunteer => &[ViewPlaces, ServeShifts],
+            Role::Volunteer => &[ViewPlaces, ServeShifts, ServeTasks],
         }
     }
 }
@@ -188,6 +189,10 @@ pub enum Permission {
     /// hours. Volunteers hold it; admins too, because a grant may only pass on permissions
     /// its giver holds.
     ServeShifts,
+    /// Take volunteer tasks from needs under the grant's region: answer offers, claim from
+    /// the pool, see a task's address and phone while it is accepted (each view audited),
+    /// complete it. Volunteers hold it; admins too (a grant passes on only what its giver holds).
+    ServeTasks,
     /// See registry people (masked) and their checks in scope.
     ViewPeople,
     /// Register, edit, close, export and anonymise registry people in scope.

@@ -57,4 +57,5 @@ typed_id!(
     BookingId,
     PersonId,
     CheckId,
+    OfferId,
 );

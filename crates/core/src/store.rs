@@ -14,9 +14,11 @@ use uuid::Uuid;
 use crate::actor::Grant;
 use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use crate::crypto::{EncryptedColumn, KeyId};
+use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, VolunteerTask};
 use crate::error::Result;
 use crate::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
 use crate::ids::{GrantId, JobId, NeedId, OrgId, PersonId, TokenId, UserId};
+use crate::ids::{OfferId, TaskId};
 use crate::jobs::{Job, NewJob};
 use crate::needs::queue::NeedQuery;
 use crate::needs::record::{IdempotencyClaim, Inserted, Need};
@@ -555,6 +557,51 @@ pub trait PeopleStore: Send + Sync {
     ) -> Result<u64>;
 }
 
+/// Volunteer tasks from needs: the tasks, their offers, the candidates the engine ranks,
+/// organisations' dispatch setting, and a volunteer's own tasks.
+#[async_trait]
+pub trait DispatchStore: Send + Sync {
+    /// Write one dispatch step (see [`DispatchChange`]) in one transaction and signal the
+    /// need. `Conflict` when the task changed meanwhile or the answered offer is no longer
+    /// open (or ran out); a second offer of one task to one volunteer is refused too.
+    async fn apply_dispatch(&self, c: &DispatchChange, audit: &AuditEvent) -> Result<()>;
+    async fn volunteer_task(&self, id: TaskId) -> Result<Option<VolunteerTask>>;
+    async fn volunteer_tasks_of_need(&self, need: NeedId) -> Result<Vec<VolunteerTask>>;
+    async fn offer(&self, id: OfferId) -> Result<Option<Offer>>;
+    /// Every offer of a task, oldest first.
+    async fn offers_of_task(&self, task: TaskId) -> Result<Vec<Offer>>;
+    /// A volunteer's open offers, and the tasks they accepted or completed (newest first).
+    async fn offers_of_volunteer(&self, user: UserId) -> Result<Vec<Offer>>;
+    async fn tasks_of_volunteer(&self, user: UserId) -> Result<Vec<VolunteerTask>>;
+    /// Tasks in the claim pool under one of `scope`, oldest first.
+    async fn pool_tasks(&self, scope: &[RegionCode]) -> Result<Vec<VolunteerTask>>;
+    /// Open offers that ran out at `now`, the earliest first.
+    async fn expired_offers(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<OfferId>>;
+    /// Volunteers (enabled accounts with a profile) whose serving region covers `region`,
+    /// with their load: accepted tasks plus open offers.
+    async fn dispatch_candidates(&self, region: &RegionCode) -> Result<Vec<Candidate>>;
+    /// The dispatch mode of the most local organisation over `region` that set one.
+    async fn dispatch_mode(&self, region: &RegionCode) -> Result<Option<Mode>>;
+    async fn org_dispatch_mode(&self, org: OrgId) -> Result<Option<Mode>>;
+    async fn set_dispatch_mode(
+        &self,
+        org: OrgId,
+        mode: Option<Mode>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Service minutes of a volunteer's completed tasks.
+    async fn task_minutes(&self, user: UserId) -> Result<i64>;
+    /// Cancel the user's own booking if it is still only booked and starts after `now`
+    /// (the slot is freed); `false` otherwise.
+    async fn cancel_booking(
+        &self,
+        id: BookingId,
+        user: UserId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<bool>;
+}
+
 /// Everything the domain needs from storage.
 pub trait Store:
     RegionStore
@@ -571,6 +618,7 @@ pub trait Store:
     + NeedWorkStore
     + PeopleStore
     + VolunteerStore
+    + DispatchStore
     + HealthStore
 {
 }
@@ -591,5 +639,6 @@ impl<T> Store for T where
         + NeedWorkStore
         + PeopleStore
         + VolunteerStore
+        + DispatchStore
 {
 }

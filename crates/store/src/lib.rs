@@ -7,6 +7,7 @@
 
 mod audit;
 mod connect;
+mod dispatch;
 mod intake;
 mod jobs;
 mod keys;

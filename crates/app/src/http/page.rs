@@ -136,6 +136,12 @@ fn nav_for(actor: &Actor, lang: Lang) -> Vec<NavItem> {
             href: "/me/shifts",
             label: lang.pick("我的班次", "My shifts"),
         });
+        if actor.can(Permission::ServeTasks) {
+            nav.push(NavItem {
+                href: "/me/tasks",
+                label: lang.pick("我的任务", "My tasks"),
+            });
+        }
     }
     if actor.can(Permission::RecordChecks) {
         nav.push(NavItem {

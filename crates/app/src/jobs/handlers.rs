@@ -11,6 +11,8 @@ pub const AUDIT_CHECKPOINT: &str = "audit_checkpoint";
 pub const SLA_SWEEP: &str = "sla_sweep";
 /// Delete registry records closed longer ago than the retention period.
 pub const PURGE_PEOPLE: &str = "purge_people";
+/// Move task offers nobody answered in time to the next candidate.
+pub const DISPATCH_SWEEP: &str = "dispatch_sweep";
 
 /// Run one job.
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
@@ -61,6 +63,14 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             .await?;
             if n > 0 {
                 tracing::info!(removed = n, "closed registry records past retention purged");
+            }
+            Ok(())
+        }
+        DISPATCH_SWEEP => {
+            let n =
+                wushe_core::volunteers::tasks::sweep(state.dispatcher(), state.clock.now()).await?;
+            if n > 0 {
+                tracing::info!(moved = n, "task offers timed out and moved on");
             }
             Ok(())
         }

@@ -1125,3 +1125,166 @@ async fn a_social_worker_does_todays_checks_on_a_phone() {
     }
     b.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_volunteer_accepts_and_completes_a_task_on_a_phone_and_the_residents_page_changes_live() {
+    use wushe_core::Clock;
+    use wushe_core::volunteers::tasks;
+
+    let Some(resident) = phone_browser().await else {
+        return;
+    };
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let staff = crate::volunteers::actor(&app, Role::SocialWorker, WULIQIAO).await;
+    let vol = crate::dispatch::volunteer(
+        &app,
+        &staff,
+        QIAOYI,
+        QIAOYI,
+        &["medical"],
+        crate::dispatch::ALWAYS,
+    )
+    .await;
+    let link = crate::track::submit(&app, "browser-dispatch-1", "medication", "降压药吃完了").await;
+    let need = crate::dispatch::need_id(&app, &link).await;
+    tasks::dispatch(
+        app.state.dispatcher(),
+        &staff,
+        need,
+        "deliver_medicine",
+        app.clock.now(),
+    )
+    .await
+    .expect("dispatch");
+
+    // The resident's page is open, live.
+    let r = &resident.client;
+    r.goto(&format!("{}{link}", app.url)).await.expect("open");
+    r.execute("window.wusheMarker = 'still here';", vec![])
+        .await
+        .expect("mark");
+    assert!(wait_for_text(&resident, "实时", 5).await, "live indicator");
+    assert!(!wait_for_text(&resident, "志愿者正在路上", 1).await);
+
+    // The volunteer signs in on the phone and sees the offer with its countdown.
+    let c = &b.client;
+    c.goto(&format!("{}/login", app.url)).await.expect("login");
+    type_into(&b, "username", &vol.username).await;
+    type_into(&b, "password", crate::volunteers::VPASS).await;
+    click(&b, "button.primary").await;
+    assert!(wait_for_text(&b, "退出", 5).await || wait_for_text(&b, "我的", 5).await);
+    c.goto(&format!("{}/me/tasks", app.url))
+        .await
+        .expect("tasks");
+    assert!(wait_for_text(&b, "请您答复的任务", 5).await);
+    assert!(wait_for_text(&b, "还剩 4:", 3).await, "the countdown ticks");
+    let body = c
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        body.contains("送药") && !body.contains("13812345678"),
+        "{body}"
+    );
+    assert!(
+        !scrolls_sideways(&b).await,
+        "the task page scrolls sideways"
+    );
+    screenshot(&b, "dispatch-offer-phone").await;
+    click(&b, "form[action$='/accept'] button").await;
+    assert!(wait_for_text(&b, "我已接的任务", 5).await);
+    assert!(wait_for_text(&b, "显示地址和电话", 5).await);
+
+    // The resident's page says a volunteer is on the way, without a reload and without a name.
+    let on_the_way = || async {
+        r.execute(
+            "return document.querySelector('.on-the-way') !== null;",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .as_bool()
+        .unwrap_or(false)
+    };
+    let started = Instant::now();
+    while !on_the_way().await && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(on_the_way().await, "志愿者正在路上 appeared in place");
+    let still = r
+        .execute("return window.wusheMarker === 'still here';", vec![])
+        .await
+        .expect("marker");
+    assert_eq!(still, json!(true), "the resident's page was not reloaded");
+    assert!(
+        !wait_for_text(&resident, "李志愿", 1).await,
+        "no volunteer name"
+    );
+    screenshot(&resident, "dispatch-track-on-the-way-phone").await;
+
+    // The volunteer asks for the address and phone, then completes with a note.
+    click(&b, "form[action$='/contact'] button").await;
+    assert!(
+        wait_for_text(&b, "13812345678", 5).await,
+        "the phone after accepting"
+    );
+    screenshot(&b, "dispatch-accepted-phone").await;
+    let note = c
+        .find(Locator::Css("textarea[name='note']"))
+        .await
+        .expect("note");
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![json!(note)],
+    )
+    .await
+    .expect("scroll");
+    note.send_keys("药已送到老人手上").await.expect("type");
+    click(&b, "form[action$='/complete'] button").await;
+    assert!(wait_for_text(&b, "任务已完成", 5).await);
+    let body = c
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text");
+    assert!(!body.contains("13812345678"), "no phone once done");
+    assert!(!scrolls_sideways(&b).await);
+    screenshot(&b, "dispatch-done-phone").await;
+
+    // And the resident's page changes again in place: the banner goes, the line stays.
+    let started = Instant::now();
+    while on_the_way().await && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !on_the_way().await,
+        "the banner left once the task was done"
+    );
+    assert!(!scrolls_sideways(&resident).await);
+    screenshot(&resident, "dispatch-track-done-phone").await;
+
+    // Staff see the task and its whole story on the need page (on a phone too).
+    let (worker, _) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    r.goto(&format!("{}/login", app.url)).await.expect("login");
+    fill_login(&resident, &worker).await;
+    assert!(wait_for_text(&resident, "退出", 5).await);
+    r.goto(&format!("{}/needs/{need}", app.url))
+        .await
+        .expect("need");
+    assert!(wait_for_text(&resident, "志愿者任务", 5).await);
+    for words in ["已完成", "任务邀请志愿者", "志愿者已接单", "任务完成"] {
+        assert!(wait_for_text(&resident, words, 2).await, "{words}");
+    }
+    assert!(!scrolls_sideways(&resident).await);
+    screenshot(&resident, "dispatch-need-page-phone").await;
+    b.client.clone().close().await.expect("close");
+    resident.client.clone().close().await.expect("close");
+}

@@ -169,6 +169,7 @@ impl TestApp {
             durable_commits: true,
             check_days: [1, 3, 7],
             people_retention_days: 3 * 365,
+            dispatch_offer_seconds: 300,
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));

@@ -22,8 +22,9 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
         .expect("enqueue again");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        4,
-        "one SLA sweep, one session purge, one audit checkpoint and one registry purge per period"
+        5,
+        "one SLA sweep, one offer sweep, one session purge, one audit checkpoint and one registry \
+         purge per period"
     );
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
@@ -57,7 +58,7 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
     jobs::enqueue_periodic(&app.state).await.expect("enqueue");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        2 + new_hour + new_day,
-        "the sweep and the session purge, and what a new hour or day adds"
+        3 + new_hour + new_day,
+        "the two sweeps and the session purge, and what a new hour or day adds"
     );
 }

@@ -7,6 +7,7 @@ mod audit;
 mod browser;
 mod cli;
 mod crash;
+mod dispatch;
 mod harness;
 mod jobs;
 mod keys;

@@ -34,6 +34,8 @@ struct Foreign {
     need: NeedId,
     /// Call-up, sign-up, volunteer, post, shift, booking and certificate there.
     vols: crate::volunteers::Planted,
+    /// Volunteer tasks on that need: one offered to the planted volunteer, one accepted.
+    tasks: crate::dispatch::PlantedTasks,
     /// A registry person there, with canaries in every sealed field.
     person: PersonId,
     canaries: Vec<String>,
@@ -110,6 +112,7 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         .expect("planted")
         .id;
     let vols = crate::volunteers::plant(app, code).await;
+    let tasks = crate::dispatch::plant(app, need, vols.volunteer, user_id).await;
     let mut canaries = vec![
         format!("CANARY-PERSON-{code}"),
         "13900007777".into(),
@@ -123,6 +126,7 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
     canaries.extend(vols.canaries.iter().cloned());
     Foreign {
         vols,
+        tasks,
         code,
         user: user_id,
         grant,
@@ -211,11 +215,13 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
     let code = TrackingCode::parse(&f.tracking).expect("tracking code");
     let need = s.need_by_code(&code).await.expect("need").expect("exists");
     let vols = crate::volunteers::snapshot(app, &f.vols).await;
+    let tasks = crate::dispatch::snapshot(app, &f.tasks).await;
+    let dispatch_mode = s.org_dispatch_mode(f.org).await.expect("mode");
     let person = s.person(f.person).await.expect("person").expect("exists");
     let checks = s.checks_of(f.person, 100).await.expect("checks").len();
     format!(
         "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{} {vols} \
-         person={:?}/{}/{:?}/{:?} checks={checks}",
+         person={:?}/{}/{:?}/{:?} checks={checks} tasks={tasks} mode={dispatch_mode:?}",
         user.display_name,
         user.disabled,
         user.lang,
@@ -258,7 +264,11 @@ fn aim(template: &str, f: &Foreign) -> String {
             ("id", t) if t.contains("/signups/") => f.vols.signup.to_string(),
             ("id", t) if t.starts_with("/posts/") => f.vols.post.to_string(),
             ("id", t) if t.starts_with("/shifts/") => f.vols.shift.to_string(),
-            ("id", t) if t.starts_with("/bookings/") => f.vols.booking.to_string(),
+            ("id", t) if t.starts_with("/bookings/") || t.starts_with("/me/bookings/") => {
+                f.vols.booking.to_string()
+            }
+            ("id", t) if t.starts_with("/me/offers/") => f.tasks.offer.to_string(),
+            ("id", t) if t.starts_with("/me/tasks/") => f.tasks.accepted.to_string(),
             ("id", t) if t.contains("/certificates/") => f.vols.certificate.clone(),
             ("token", _) => "not-a-real-link-secret".to_string(),
             _ => panic!(
@@ -328,6 +338,9 @@ fn hostile_fields(f: &Foreign, path: &str) -> Vec<(&'static str, String)> {
         ("basis_date", "2026-01-01"),
         ("notice_version", "v1"),
         ("allow_duplicate", "on"),
+        ("mode", "pool"),
+        ("note", "越界完成"),
+        ("task", "00000000-0000-7000-8000-000000000000"),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))

@@ -70,10 +70,18 @@ pub enum Action {
     PeoplePurged,
     CheckRecorded,
     CheckPhonesShown,
+    TaskDispatched,
+    TaskOfferAnswered,
+    TaskOfferExpired,
+    TaskOverridden,
+    TaskCompleted,
+    TaskContactShown,
+    BookingCancelled,
+    DispatchModeSet,
 }
 
 impl Action {
-    pub const ALL: [Action; 57] = [
+    pub const ALL: [Action; 65] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -131,6 +139,14 @@ impl Action {
         Action::PeoplePurged,
         Action::CheckRecorded,
         Action::CheckPhonesShown,
+        Action::TaskDispatched,
+        Action::TaskOfferAnswered,
+        Action::TaskOfferExpired,
+        Action::TaskOverridden,
+        Action::TaskCompleted,
+        Action::TaskContactShown,
+        Action::BookingCancelled,
+        Action::DispatchModeSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -192,6 +208,14 @@ impl Action {
             Action::PeoplePurged => "people_purged",
             Action::CheckRecorded => "check_recorded",
             Action::CheckPhonesShown => "check_phones_shown",
+            Action::TaskDispatched => "task_dispatched",
+            Action::TaskOfferAnswered => "task_offer_answered",
+            Action::TaskOfferExpired => "task_offer_expired",
+            Action::TaskOverridden => "task_overridden",
+            Action::TaskCompleted => "task_completed",
+            Action::TaskContactShown => "task_contact_shown",
+            Action::BookingCancelled => "booking_cancelled",
+            Action::DispatchModeSet => "dispatch_mode_set",
         }
     }
 
@@ -259,6 +283,14 @@ impl Action {
             Action::PeoplePurged => "清除到期结案记录",
             Action::CheckRecorded => "记录探访",
             Action::CheckPhonesShown => "查看今日探访电话",
+            Action::TaskDispatched => "派发志愿者任务",
+            Action::TaskOfferAnswered => "志愿者答复任务",
+            Action::TaskOfferExpired => "任务邀请超时",
+            Action::TaskOverridden => "工作人员调整任务",
+            Action::TaskCompleted => "志愿者完成任务",
+            Action::TaskContactShown => "志愿者查看任务地址电话",
+            Action::BookingCancelled => "取消班次报名",
+            Action::DispatchModeSet => "设置派单方式",
         }
     }
 
@@ -322,6 +354,14 @@ impl Action {
             Action::PeoplePurged => "Closed records purged",
             Action::CheckRecorded => "Welfare check recorded",
             Action::CheckPhonesShown => "Phones of today's checks shown",
+            Action::TaskDispatched => "Volunteer task dispatched",
+            Action::TaskOfferAnswered => "Volunteer answered a task",
+            Action::TaskOfferExpired => "Task offer timed out",
+            Action::TaskOverridden => "Staff changed a task",
+            Action::TaskCompleted => "Volunteer completed a task",
+            Action::TaskContactShown => "Volunteer viewed a task's address and phone",
+            Action::BookingCancelled => "Shift booking cancelled",
+            Action::DispatchModeSet => "Dispatch mode set",
         }
     }
 }
@@ -372,6 +412,8 @@ pub enum RecordKind {
     Post,
     Shift,
     Booking,
+    /// Ids: the need's task, then the offer or volunteer where there is one.
+    Task,
     Certificate,
     Person,
     Check,
@@ -394,6 +436,7 @@ impl RecordKind {
             RecordKind::Post => "post",
             RecordKind::Shift => "shift",
             RecordKind::Booking => "booking",
+            RecordKind::Task => "task",
             RecordKind::Certificate => "certificate",
             RecordKind::Check => "check",
             RecordKind::Person => "person",

@@ -14,8 +14,10 @@
 
 pub mod assign;
 pub mod index;
+pub mod offers;
 pub mod rank;
 pub mod reasons;
+pub mod record;
 
 #[cfg(test)]
 mod equivalence;

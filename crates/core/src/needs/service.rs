@@ -49,6 +49,8 @@ pub struct Tracked {
     pub advice: SafetyAdvice,
     pub created_at: OffsetDateTime,
     pub timeline: Vec<PublicEvent>,
+    /// A volunteer accepted a task of this need and has not finished it yet.
+    pub volunteer_on_the_way: bool,
 }
 
 /// A timeline entry as the resident sees it.
@@ -319,6 +321,13 @@ pub async fn track(desk: Desk<'_>, code: &str, secret: Option<&str>) -> Result<T
         advice: need.advice,
         created_at: need.created_at,
         timeline,
+        volunteer_on_the_way: need.state.is_open()
+            && desk
+                .store
+                .volunteer_tasks_of_need(need.id)
+                .await?
+                .iter()
+                .any(|t| t.state == crate::dispatch::record::TaskState::Accepted),
     })
 }
 

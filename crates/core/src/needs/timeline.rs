@@ -41,10 +41,18 @@ pub enum EventKind {
     Reopened,
     MarkedDuplicate,
     Escalated,
+    TaskOffered,
+    OfferDeclined,
+    OfferExpired,
+    OfferWithdrawn,
+    TaskPooled,
+    TaskAccepted,
+    TaskUnclaimed,
+    TaskCancelled,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 29] = [
         EventKind::Created,
         EventKind::Triaged,
         EventKind::Assigned,
@@ -66,6 +74,14 @@ impl EventKind {
         EventKind::Reopened,
         EventKind::MarkedDuplicate,
         EventKind::Escalated,
+        EventKind::TaskOffered,
+        EventKind::OfferDeclined,
+        EventKind::OfferExpired,
+        EventKind::OfferWithdrawn,
+        EventKind::TaskPooled,
+        EventKind::TaskAccepted,
+        EventKind::TaskUnclaimed,
+        EventKind::TaskCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +107,14 @@ impl EventKind {
             EventKind::Reopened => "reopened",
             EventKind::MarkedDuplicate => "marked_duplicate",
             EventKind::Escalated => "escalated",
+            EventKind::TaskOffered => "task_offered",
+            EventKind::OfferDeclined => "offer_declined",
+            EventKind::OfferExpired => "offer_expired",
+            EventKind::OfferWithdrawn => "offer_withdrawn",
+            EventKind::TaskPooled => "task_pooled",
+            EventKind::TaskAccepted => "task_accepted",
+            EventKind::TaskUnclaimed => "task_unclaimed",
+            EventKind::TaskCancelled => "task_cancelled",
         }
     }
 
@@ -122,6 +146,14 @@ impl EventKind {
             EventKind::Reopened => "重新打开",
             EventKind::MarkedDuplicate => "合并为重复求助",
             EventKind::Escalated => "超时升级",
+            EventKind::TaskOffered => "任务邀请志愿者",
+            EventKind::OfferDeclined => "志愿者婉拒任务",
+            EventKind::OfferExpired => "任务邀请超时未答复",
+            EventKind::OfferWithdrawn => "工作人员撤回邀请",
+            EventKind::TaskPooled => "任务放入认领池",
+            EventKind::TaskAccepted => "志愿者已接单",
+            EventKind::TaskUnclaimed => "无人接单",
+            EventKind::TaskCancelled => "任务已取消",
         }
     }
 
@@ -148,6 +180,14 @@ impl EventKind {
             EventKind::Reopened => "Reopened",
             EventKind::MarkedDuplicate => "Merged as a duplicate",
             EventKind::Escalated => "Escalated (deadline missed)",
+            EventKind::TaskOffered => "Task offered to a volunteer",
+            EventKind::OfferDeclined => "Volunteer declined the task",
+            EventKind::OfferExpired => "Offer not answered in time",
+            EventKind::OfferWithdrawn => "Staff withdrew the offer",
+            EventKind::TaskPooled => "Task put in the claim pool",
+            EventKind::TaskAccepted => "A volunteer accepted the task",
+            EventKind::TaskUnclaimed => "Nobody took the task",
+            EventKind::TaskCancelled => "Task cancelled",
         }
     }
 
@@ -165,6 +205,7 @@ impl EventKind {
                 | EventKind::Cancelled
                 | EventKind::Reopened
                 | EventKind::MarkedDuplicate
+                | EventKind::TaskAccepted
         )
     }
 
@@ -186,6 +227,7 @@ impl EventKind {
             EventKind::Cancelled => "求助已取消",
             EventKind::Reopened => "求助重新打开，继续处理",
             EventKind::MarkedDuplicate => "与您的另一条求助合并处理",
+            EventKind::TaskAccepted => "志愿者正在路上",
             _ => "处理进展",
         }
     }
@@ -202,6 +244,7 @@ impl EventKind {
             EventKind::Cancelled => "Cancelled",
             EventKind::Reopened => "Reopened; work goes on",
             EventKind::MarkedDuplicate => "Handled together with your other request",
+            EventKind::TaskAccepted => "A volunteer is on the way",
             _ => "Progress",
         }
     }

@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod record;
 pub mod service;
 pub mod signup;
+pub mod tasks;
 
 use serde::{Deserialize, Serialize};
 

@@ -1051,6 +1051,8 @@ pub async fn my_shifts(store: &dyn Store, actor: &Actor) -> Result<(Vec<MyShift>
             post: p,
         });
     }
+    // Completed volunteer tasks count too (accepted → completed, capped).
+    minutes += store.task_minutes(actor.user_id).await?;
     Ok((out, minutes))
 }
 

@@ -64,7 +64,7 @@ pub(super) fn event(n: &Need, kind: EventKind) -> NeedEvent {
     }
 }
 
-async fn insert(f: &Fixture, n: &Need) {
+pub(super) async fn insert(f: &Fixture, n: &Need) {
     let claim = IdempotencyClaim {
         key: format!("k-{}", n.id),
         body_hash: "h".into(),

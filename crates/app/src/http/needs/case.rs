@@ -192,6 +192,10 @@ struct CasePage {
     events: Vec<EventView>,
     referrals: Vec<ReferralView>,
     tasks: Vec<TaskView>,
+    /// Volunteer tasks, the kinds volunteers take, and who may be assigned one by name.
+    dispatches: Vec<super::dispatch::DispatchView>,
+    dispatch_kinds: Vec<Choice>,
+    volunteers: Vec<Choice>,
     /// Which action forms to show.
     handle: bool,
     pending_referral: bool,
@@ -359,8 +363,12 @@ async fn case_page(
             state: lang.pick(r.state.zh(), r.state.en()),
         });
     }
+    let (dispatches, volunteer_tasks) = super::dispatch::views(store, &need, lang).await?;
     let mut tasks = Vec::new();
     for t in store.need_tasks(need.id).await? {
+        if volunteer_tasks.contains(&t.id) {
+            continue;
+        }
         tasks.push(TaskView {
             id: t.id.to_string(),
             kind: lang.pick(t.kind.zh(), t.kind.en()),
@@ -374,6 +382,11 @@ async fn case_page(
     let handle = access.may_handle();
     let workers = if handle {
         workers(store, &need).await?
+    } else {
+        Vec::new()
+    };
+    let volunteers = if handle {
+        super::dispatch::volunteers(store, &need).await?
     } else {
         Vec::new()
     };
@@ -478,6 +491,9 @@ async fn case_page(
         events,
         referrals,
         tasks,
+        dispatches,
+        dispatch_kinds: super::dispatch::kinds(lang),
+        volunteers,
         handle,
         pending_referral,
         accepted_referral,
@@ -543,6 +559,53 @@ pub async fn act(
     };
     let (status, errors, problem) = match result {
         Ok(_) => return Ok(see_other(&format!("/needs/{id}"))),
+        Err(Error::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, String::new()),
+        Err(Error::Conflict(msg)) => (StatusCode::CONFLICT, FieldErrors::default(), msg),
+        Err(e) => return Err(e.into()),
+    };
+    let opened = work::open(s.desk(), &a, id, now).await?;
+    let attempt = Attempt {
+        form: f,
+        errors,
+        problem,
+    };
+    let p = case_page(&s, page, opened, attempt, now).await?;
+    render(status, &p)
+}
+
+/// Staff actions on the need's volunteer tasks; errors re-show the page like [`act`].
+pub async fn dispatch(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    page: Page,
+    Path(id): Path<String>,
+    Form(f): Form<ActForm>,
+) -> Result<Response, HttpError> {
+    let id = need_id(&id)?;
+    let now = s.clock.now();
+    let need = s.store.need(id).await?.ok_or(Error::NotFound)?;
+    // Seen at all? (Outside scope: not found, like the page.)
+    work::access(s.desk(), &a, &need).await?;
+    let (status, errors, problem) = match super::dispatch::act(&s, &a, &need, &f).await {
+        Ok(()) => return Ok(see_other(&format!("/needs/{id}#volunteer-tasks"))),
+        // Fields with no input of their own on the page (a hidden task id): say it on top.
+        Err(Error::Invalid(errors))
+            if errors
+                .0
+                .iter()
+                .any(|e| !matches!(e.field, "kind" | "volunteer")) =>
+        {
+            let msg = errors
+                .0
+                .first()
+                .map(|e| page.t(&e.zh, &e.en).to_string())
+                .unwrap_or_default();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FieldErrors::default(),
+                msg,
+            )
+        }
         Err(Error::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, String::new()),
         Err(Error::Conflict(msg)) => (StatusCode::CONFLICT, FieldErrors::default(), msg),
         Err(e) => return Err(e.into()),

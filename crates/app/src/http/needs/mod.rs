@@ -6,6 +6,7 @@
 mod advice;
 mod api;
 mod case;
+mod dispatch;
 mod enter;
 mod html;
 mod notices;
@@ -33,5 +34,6 @@ pub fn router() -> Routes {
         .route("/needs/new", get(enter::form).post(enter::submit))
         .route("/needs/{id}", get(case::show))
         .route("/needs/{id}/act", post(case::act))
+        .route("/needs/{id}/dispatch", post(case::dispatch))
         .route("/notifications", get(notices::index))
 }

@@ -55,6 +55,8 @@ struct TrackPage {
     created: String,
     urgent: Vec<String>,
     timeline: Vec<Line>,
+    /// A volunteer accepted a task and is on the way (never who).
+    on_the_way: bool,
     /// What was typed into "add information" (kept on error).
     info: String,
     errors: FormErrors,
@@ -131,6 +133,7 @@ async fn show(
         created: shanghai_time(t.created_at, lang),
         urgent: urgent_lines(&advice, lang),
         timeline: t.timeline.iter().map(|e| line(e, lang)).collect(),
+        on_the_way: t.volunteer_on_the_way,
         info: echo.info,
         errors: FormErrors::new(echo.errors, lang),
         notice: echo.notice,

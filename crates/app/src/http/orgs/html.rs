@@ -81,6 +81,15 @@ struct ShowPage {
     kind: String,
     region: String,
     can_edit: bool,
+    /// The dispatch setting: (value, label, chosen), the empty value = follow the orgs above.
+    modes: Vec<(&'static str, &'static str, bool)>,
+    mode_saved: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    saved: Option<String>,
 }
 
 pub async fn show(
@@ -88,12 +97,31 @@ pub async fn show(
     CurrentActor(a): CurrentActor,
     page: Page,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ShowQuery>,
 ) -> Result<Response, HttpError> {
+    use wushe_core::dispatch::record::Mode;
     let org = service::get(s.store.as_ref(), &a, parse_id(&id)?).await?;
     let region = region_name(s.store.as_ref(), &org).await?;
+    let mode = s.store.org_dispatch_mode(org.id).await?;
+    let lang = page.lang;
+    let mut modes = vec![(
+        "",
+        lang.pick(
+            "跟随上级机构（都没设置时自动派单）",
+            "Follow the organisations above (automatic offers if none sets it)",
+        ),
+        mode.is_none(),
+    )];
+    modes.extend(
+        Mode::ALL
+            .into_iter()
+            .map(|m| (m.as_str(), lang.pick(m.zh(), m.en()), mode == Some(m))),
+    );
     let p = ShowPage {
         kind: kind_label(page.lang, org.kind),
         can_edit: service::can_edit(&a, &org),
+        modes,
+        mode_saved: q.saved.is_some(),
         region,
         page,
         org,
@@ -263,4 +291,25 @@ pub async fn update(
             )
         }
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ModeForm {
+    mode: String,
+}
+
+/// Set how the organisation gives volunteer tasks out.
+pub async fn set_dispatch_mode(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ModeForm>,
+) -> Result<Response, HttpError> {
+    let org = parse_id(&id)?;
+    wushe_core::volunteers::tasks::set_mode(s.store.as_ref(), &a, org, &f.mode, s.clock.now())
+        .await?;
+    Ok(crate::http::form::see_other(&format!(
+        "/orgs/{org}?saved=1"
+    )))
 }

@@ -3,7 +3,7 @@
 mod api;
 mod html;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::http::routes::Routes;
 
@@ -16,6 +16,7 @@ pub fn router() -> Routes {
         .route("/orgs/new", get(html::new_form))
         .route("/orgs/{id}", get(html::show).post(html::update))
         .route("/orgs/{id}/edit", get(html::edit_form))
+        .route("/orgs/{id}/dispatch", post(html::set_dispatch_mode))
         .route("/api/v1/orgs", get(api::list).post(api::create))
         .route("/api/v1/orgs/{id}", get(api::get_one).put(api::update))
 }

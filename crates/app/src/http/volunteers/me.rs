@@ -32,6 +32,9 @@ pub struct Mine {
     pub state: &'static str,
     pub state_code: &'static str,
     pub hours: String,
+    pub booking: String,
+    /// Still only booked and not started: the volunteer may cancel.
+    pub cancellable: bool,
 }
 
 /// An open shift to pick.
@@ -52,6 +55,7 @@ struct MePage {
     hours: String,
     message: String,
     booked: bool,
+    cancelled: bool,
     default_name: String,
     /// Posts I lead: (id, name).
     led: Vec<(String, String)>,
@@ -62,7 +66,7 @@ async fn me_page(
     a: &Actor,
     page: Page,
     message: String,
-    booked: bool,
+    (booked, cancelled): (bool, bool),
     status: StatusCode,
 ) -> Result<Response, HttpError> {
     let lang = page.lang;
@@ -85,6 +89,8 @@ async fn me_page(
             kind: kind_label(lang, m.post.kind),
             state: lang.pick(m.booking.state.zh(), m.booking.state.en()),
             state_code: m.booking.state.as_str(),
+            booking: m.booking.id.to_string(),
+            cancellable: m.booking.state == BookingState::Booked && m.shift.window.start > now,
             hours: hours_text(wushe_core::volunteers::booking::served_minutes(
                 &m.shift.window,
                 m.booking.checked_in_at,
@@ -117,16 +123,29 @@ async fn me_page(
         hours: hours_text(minutes),
         message,
         booked,
+        cancelled,
         default_name: wushe_core::reveal::mask_name(&a.display_name),
         page,
     };
     render(status, &p)
 }
 
+/// My shifts with a message (a refused cancellation).
+pub async fn shifts_with_message(
+    s: &AppState,
+    a: &Actor,
+    page: Page,
+    message: String,
+) -> Result<Response, HttpError> {
+    me_page(s, a, page, message, (false, false), StatusCode::CONFLICT).await
+}
+
 #[derive(Deserialize)]
 pub struct MeQuery {
     #[serde(default)]
     booked: Option<String>,
+    #[serde(default)]
+    cancelled: Option<String>,
 }
 
 pub async fn shifts(
@@ -140,7 +159,7 @@ pub async fn shifts(
         &a,
         page,
         String::new(),
-        q.booked.is_some(),
+        (q.booked.is_some(), q.cancelled.is_some()),
         StatusCode::OK,
     )
     .await
@@ -157,7 +176,15 @@ pub async fn book(
         Ok(_) => Ok(see_other("/me/shifts?booked=1")),
         Err(e) => {
             let m = first_message(&e, page.lang);
-            me_page(&s, &a, page, m, false, StatusCode::UNPROCESSABLE_ENTITY).await
+            me_page(
+                &s,
+                &a,
+                page,
+                m,
+                (false, false),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -411,7 +438,15 @@ pub async fn issue(
         Ok((c, _)) => Ok(see_other(&format!("/me/certificates/{}", c.id))),
         Err(e) => {
             let m = first_message(&e, page.lang);
-            me_page(&s, &a, page, m, false, StatusCode::UNPROCESSABLE_ENTITY).await
+            me_page(
+                &s,
+                &a,
+                page,
+                m,
+                (false, false),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }

@@ -7,6 +7,7 @@ mod api;
 mod me;
 mod public;
 mod staff;
+mod tasks;
 
 use axum::body::Bytes;
 use axum::routing::{get, post};
@@ -51,6 +52,13 @@ pub fn router() -> Routes {
         .route("/shifts/{id}/book", post(me::book))
         .route("/bookings/{id}/attendance", post(staff::attend))
         .route("/me/shifts", get(me::shifts))
+        .route("/me/bookings/{id}/cancel", post(tasks::cancel_booking))
+        .route("/me/tasks", get(tasks::list))
+        .route("/me/offers/{id}/accept", post(tasks::accept))
+        .route("/me/offers/{id}/decline", post(tasks::decline))
+        .route("/me/tasks/{id}/claim", post(tasks::claim))
+        .route("/me/tasks/{id}/contact", post(tasks::contact))
+        .route("/me/tasks/{id}/complete", post(tasks::complete))
         .route("/me/profile", get(me::profile).post(me::save_profile))
         .route("/me/certificates", post(me::issue))
         .route("/me/certificates/{id}", get(me::certificate))
