@@ -48,6 +48,7 @@ fn config(dir: &Path, url: String, key: Option<PathBuf>, durable: bool) -> Confi
         durable_commits: durable,
         check_days: [1, 3, 7],
         people_retention_days: 3 * 365,
+        notify: Default::default(),
     }
 }
 
@@ -259,6 +260,7 @@ fn sqlite(name: &str, durable: bool) -> (PathBuf, Config) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), BoxError> {
+    wushe_app::notify::install_tls_provider();
     let secs = seconds();
     println!("intake benchmark: {secs} s per phase, load generator in the same process");
 

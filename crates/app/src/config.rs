@@ -55,6 +55,9 @@ pub struct Config {
     pub check_days: [i64; 3],
     /// Closed registry records are purged this many days after closing (default 3 years).
     pub people_retention_days: i64,
+    /// Notifications that leave wushe: the public address for links in texts, the webhook
+    /// allow-list, the SMS gateway, retries and caps.
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Config {
             .field("sla", &self.sla)
             .field("check_days", &self.check_days)
             .field("people_retention_days", &self.people_retention_days)
+            .field("notify", &self.notify)
             .finish()
     }
 }
@@ -121,6 +125,12 @@ pub struct Overrides {
     pub check_days_b: Option<i64>,
     pub check_days_c: Option<i64>,
     pub people_retention_days: Option<i64>,
+    /// The address residents reach wushe at, for links in texts (wushe.toml only).
+    pub public_url: Option<String>,
+    /// Origins webhooks may be sent to, e.g. `["https://hook.example.org"]` (wushe.toml only).
+    pub webhook_allow: Option<Vec<String>>,
+    /// `[sms]`: mode = "off" | "demo" | "http", url, key, sender (wushe.toml only).
+    pub sms: Option<crate::notify::SmsOverrides>,
 }
 
 impl Overrides {
@@ -151,6 +161,9 @@ impl Overrides {
             check_days_b: over.check_days_b.or(self.check_days_b),
             check_days_c: over.check_days_c.or(self.check_days_c),
             people_retention_days: over.people_retention_days.or(self.people_retention_days),
+            public_url: over.public_url.or(self.public_url),
+            webhook_allow: over.webhook_allow.or(self.webhook_allow),
+            sms: over.sms.or(self.sms),
         }
     }
 }
@@ -195,8 +208,12 @@ impl Config {
         }
         let trusted_proxies = parse_proxies(o.trusted_proxies.unwrap_or_default())?;
         let sla = sla_policy(o.sla_first_response_minutes, o.sla_resolution_minutes)?;
+        let bind = o.bind.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let notify =
+            crate::notify::NotifyConfig::load(o.public_url, &bind, o.webhook_allow, o.sms, demo)
+                .map_err(ConfigError)?;
         let cfg = Config {
-            bind: o.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
+            bind,
             data_dir,
             database_url,
             https: o.https.unwrap_or(false),
@@ -218,6 +235,7 @@ impl Config {
                 o.check_days_c.unwrap_or(7),
             ],
             people_retention_days: o.people_retention_days.unwrap_or(3 * 365),
+            notify,
         };
         if cfg.check_days.iter().any(|d| !(1..=90).contains(d)) {
             return Err(ConfigError(

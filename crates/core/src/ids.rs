@@ -57,4 +57,7 @@ typed_id!(
     BookingId,
     PersonId,
     CheckId,
+    OutboxId,
+    WebhookId,
+    SmsId,
 );

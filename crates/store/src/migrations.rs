@@ -70,6 +70,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_need_person.sql"),
         include_str!("../migrations/postgres/0010_need_person.sql"),
     ),
+    (
+        11,
+        "0011_outbox",
+        include_str!("../migrations/sqlite/0011_outbox.sql"),
+        include_str!("../migrations/postgres/0011_outbox.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -84,6 +90,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0008_people",
     "0009_volunteers",
     "0010_need_person",
+    "0011_outbox",
 ];
 
 /// The migrator for one backend.

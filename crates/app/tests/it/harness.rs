@@ -111,6 +111,18 @@ pub fn replace_db_name(url: &str, name: &str) -> String {
     out
 }
 
+/// A plain HTTP client for tests (the process's rustls provider installed first: reqwest is
+/// built without one).
+pub fn http_client() -> Client {
+    client_builder().build().expect("client")
+}
+
+/// A client builder for tests, with the rustls provider installed.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    wushe_app::notify::install_tls_provider();
+    Client::builder()
+}
+
 impl TestApp {
     /// Start a server with a fresh database and the test places loaded.
     pub async fn spawn() -> TestApp {
@@ -169,6 +181,7 @@ impl TestApp {
             durable_commits: true,
             check_days: [1, 3, 7],
             people_retention_days: 3 * 365,
+            notify: Default::default(),
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));
@@ -197,7 +210,7 @@ impl TestApp {
 
     /// A browser-like client: cookies kept, redirects not followed.
     pub fn client(&self) -> TestClient {
-        let http = Client::builder()
+        let http = client_builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -271,7 +271,7 @@ async fn key_ids(dir: &Path) -> Vec<u32> {
 
 /// Log in through a running server with password and then `code`; true if signed in.
 async fn logs_in(base: &str, name: &str, code: &str) -> bool {
-    let http = reqwest::Client::builder()
+    let http = crate::harness::client_builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -69,10 +69,14 @@ pub enum Action {
     PeoplePurged,
     CheckRecorded,
     CheckPhonesShown,
+    WebhookCreated,
+    WebhookRemoved,
+    OutboxRetried,
+    TrackingLinkRequested,
 }
 
 impl Action {
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 60] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -129,6 +133,10 @@ impl Action {
         Action::PeoplePurged,
         Action::CheckRecorded,
         Action::CheckPhonesShown,
+        Action::WebhookCreated,
+        Action::WebhookRemoved,
+        Action::OutboxRetried,
+        Action::TrackingLinkRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -189,6 +197,10 @@ impl Action {
             Action::PeoplePurged => "people_purged",
             Action::CheckRecorded => "check_recorded",
             Action::CheckPhonesShown => "check_phones_shown",
+            Action::WebhookCreated => "webhook_created",
+            Action::WebhookRemoved => "webhook_removed",
+            Action::OutboxRetried => "outbox_retried",
+            Action::TrackingLinkRequested => "tracking_link_requested",
         }
     }
 
@@ -255,6 +267,10 @@ impl Action {
             Action::PeoplePurged => "清除到期结案记录",
             Action::CheckRecorded => "记录探访",
             Action::CheckPhonesShown => "查看今日探访电话",
+            Action::WebhookCreated => "登记推送地址 (Webhook)",
+            Action::WebhookRemoved => "停用推送地址",
+            Action::OutboxRetried => "重新发送失败的通知",
+            Action::TrackingLinkRequested => "居民找回查询链接",
         }
     }
 
@@ -317,6 +333,10 @@ impl Action {
             Action::PeoplePurged => "Closed records purged",
             Action::CheckRecorded => "Welfare check recorded",
             Action::CheckPhonesShown => "Phones of today's checks shown",
+            Action::WebhookCreated => "Webhook registered",
+            Action::WebhookRemoved => "Webhook removed",
+            Action::OutboxRetried => "Failed notification sent again",
+            Action::TrackingLinkRequested => "Resident asked for tracking links",
         }
     }
 }
@@ -370,6 +390,8 @@ pub enum RecordKind {
     Certificate,
     Person,
     Check,
+    Webhook,
+    OutboxMessage,
 }
 
 impl RecordKind {
@@ -392,6 +414,8 @@ impl RecordKind {
             RecordKind::Certificate => "certificate",
             RecordKind::Check => "check",
             RecordKind::Person => "person",
+            RecordKind::Webhook => "webhook",
+            RecordKind::OutboxMessage => "outbox",
         }
     }
 }
