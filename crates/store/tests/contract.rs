@@ -1639,6 +1639,8 @@ async fn postgres_honours_sslmode_in_the_url() {
 mod intake;
 #[path = "contract/need_work.rs"]
 mod need_work;
+#[path = "contract/outbox.rs"]
+mod outbox;
 // --- volunteers ----------------------------------------------------------------------
 
 mod volunteers {
