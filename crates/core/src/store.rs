@@ -25,7 +25,7 @@ use crate::needs::timeline::{NeedChange, NeedEvent, Notification, Referral, Task
 use crate::needs::tracking::TrackingCode;
 use crate::notify::sms::{SentCounts, SmsRecord};
 use crate::notify::webhook::Webhook;
-use crate::notify::{Finish, OutboxMessage, OutboxState};
+use crate::notify::{Channel, Finish, OutboxMessage, OutboxState};
 use crate::orgs::{Org, OrgFilter, OrgInput};
 use crate::people::checks::Check;
 use crate::people::record::Person;
@@ -574,6 +574,9 @@ pub trait NotifyStore: Send + Sync {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>>;
+    /// Finish every pending row of a channel as not sent, in one statement (texts switched
+    /// off: no row costs a transaction of its own).
+    async fn skip_outbox(&self, channel: Channel, why: &str, now: OffsetDateTime) -> Result<u64>;
     /// Record how an attempt ended, with the text it sent or capped, in one transaction.
     async fn finish_outbox(
         &self,

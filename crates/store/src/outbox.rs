@@ -247,6 +247,15 @@ impl NotifyStore for SqlStore {
         Ok(v)
     }
 
+    async fn skip_outbox(&self, channel: Channel, why: &str, now: OffsetDateTime) -> Result<u64> {
+        on_pool!(&self.db, p => sqlx::query(
+            "UPDATE outbox SET state = 'skipped', last_error = $1, done_at = $2, locked_until = NULL
+             WHERE state = 'pending' AND channel = $3")
+            .bind(why).bind(ms(now)).bind(channel.as_str())
+            .execute(p).await.map(|r| r.rows_affected()))
+        .map_err(db_err)
+    }
+
     async fn finish_outbox(
         &self,
         id: OutboxId,

@@ -83,7 +83,12 @@ async fn serve(dir: &std::path::Path) -> (Served, String) {
     let url = format!("http://127.0.0.1:{port}");
     let mut up = false;
     for _ in 0..100 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+        if crate::harness::http_client()
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             up = true;
             break;
         }
