@@ -339,7 +339,6 @@ fn hostile_fields(f: &Foreign, path: &str) -> Vec<(&'static str, String)> {
         ("allow_duplicate", "on"),
         ("url", "http://169.254.169.254/latest/meta-data"),
         ("kinds", "assigned"),
-        ("phone", "13800009999"),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))
