@@ -432,6 +432,66 @@ people_retention_days = 400
     }
 
     #[test]
+    fn notifications_come_from_the_file_the_demo_texts_into_its_outbox_and_nonsense_is_refused() {
+        use crate::notify::SmsMode;
+        let dir = std::env::temp_dir().join(format!("wushe-cfg-notify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        let d = Config::load(&file, Overrides::default(), false).expect("defaults");
+        assert_eq!(d.notify.sms.mode, SmsMode::Off);
+        assert!(d.notify.webhook_allow.is_empty());
+        assert_eq!(d.notify.public_url, "http://127.0.0.1:8080");
+        let demo = Config::load(&file, Overrides::default(), true).expect("demo");
+        assert_eq!(
+            demo.notify.sms.mode,
+            SmsMode::Demo,
+            "the demo never sends real texts"
+        );
+        std::fs::write(
+            &file,
+            "public_url = \"https://wushe.example.org/\"
+webhook_allow = [\"https://hook.example.org\"]
+[sms]
+mode = \"http\"
+url = \"https://sms.example.org/send\"
+key = \"gateway-secret\"
+sender = \"黄浦五社\"
+per_phone_hour = 3
+",
+        )
+        .expect("write");
+        let c = Config::load(&file, Overrides::default(), false).expect("ok");
+        assert_eq!(c.notify.public_url, "https://wushe.example.org");
+        assert_eq!(
+            c.notify.webhook_allow,
+            vec!["https://hook.example.org".to_string()]
+        );
+        assert_eq!(c.notify.sms.mode, SmsMode::Http);
+        assert_eq!(c.notify.sms.sender, "黄浦五社");
+        assert_eq!(c.notify.caps.per_phone_hour, 3);
+        assert_eq!(c.notify.caps.per_phone_day, 10);
+        assert!(
+            !format!("{c:?}").contains("gateway-secret"),
+            "the key is redacted"
+        );
+        for bad in [
+            "[sms]\nmode = \"loud\"\n",
+            "[sms]\nmode = \"http\"\n",
+            "[sms]\nper_phone_day = 0\n",
+            "webhook_allow = [\"hook.example.org\"]\n",
+            "public_url = \"wushe.example.org\"\n",
+            "[sms]\nvolume = 11\n",
+        ] {
+            std::fs::write(&file, bad).expect("write");
+            assert!(
+                Config::load(&file, Overrides::default(), false).is_err(),
+                "{bad}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn trusted_proxies_and_mlps_mode_come_from_the_file_and_bad_addresses_are_refused() {
         let dir = std::env::temp_dir().join(format!("wushe-cfg-proxy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
