@@ -167,7 +167,7 @@ async fn closed_loop(server: &Server, conns: usize, secs: u64) -> (f64, Duration
     for _ in 0..conns {
         let base = server.base.clone();
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let http = client_builder().build().expect("client");
             let mut lat = Vec::new();
             while Instant::now() < until {
                 let (s, d) = post(&http, &base).await;
@@ -197,7 +197,7 @@ async fn closed_loop(server: &Server, conns: usize, secs: u64) -> (f64, Duration
 /// Open loop at `rate`/s for `secs`, latency counted from the scheduled send time:
 /// (p99 of successes, answers by status).
 async fn open_loop(base: &str, rate: u64, secs: u64) -> (Duration, Vec<(u16, u64)>) {
-    let http = reqwest::Client::builder()
+    let http = client_builder()
         .pool_max_idle_per_host(1024)
         .build()
         .expect("client");
@@ -258,9 +258,16 @@ fn sqlite(name: &str, durable: bool) -> (PathBuf, Config) {
     (dir, cfg)
 }
 
+/// Clients share one TLS set-up (building it per client is slow and would eat into the
+/// measured window).
+fn client_builder() -> reqwest::ClientBuilder {
+    static TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    let tls = TLS.get_or_init(|| wushe_app::notify::tls_config().expect("tls"));
+    reqwest::Client::builder().tls_backend_preconfigured(tls.clone())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), BoxError> {
-    wushe_app::notify::install_tls_provider();
     let secs = seconds();
     println!("intake benchmark: {secs} s per phase, load generator in the same process");
 
@@ -315,7 +322,7 @@ async fn main() -> Result<(), BoxError> {
     let (_, statuses) = open_loop(&full.base, rate, secs).await;
     drop(idle);
     let t = Instant::now();
-    let http = reqwest::Client::new();
+    let http = client_builder().build().expect("client");
     let healthy = loop {
         let (s, _) = post(&http, &full.base).await;
         if s == 201 {

@@ -166,16 +166,36 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// TLS for outbound requests: rustls over ring with the Mozilla roots compiled in (the same
+/// roots sqlx uses), built once and handed to reqwest, so building a client parses no
+/// certificate files.
+pub fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    install_tls_provider();
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    Ok(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
 /// The client for every outbound request: no redirects (a 3xx is a failure, so an allowed
 /// destination cannot bounce wushe to an internal address), short timeouts, no proxy from the
 /// environment.
-pub fn outbound_client(cfg: &NotifyConfig) -> Result<reqwest::Client, reqwest::Error> {
-    install_tls_provider();
+pub fn outbound_client(cfg: &NotifyConfig) -> Result<reqwest::Client, String> {
+    let tls = tls_config().map_err(|e| e.to_string())?;
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(cfg.timeout)
         .connect_timeout(Duration::from_secs(3))
         .no_proxy()
         .user_agent("wushe-notify/1")
         .build()
+        .map_err(|e| e.to_string())
 }

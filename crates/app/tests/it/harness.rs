@@ -117,10 +117,12 @@ pub fn http_client() -> Client {
     client_builder().build().expect("client")
 }
 
-/// A client builder for tests, with the rustls provider installed.
+/// A client builder for tests: TLS set up once per process (reqwest would otherwise build it,
+/// roots and all, for every client, which is slow in a debug build).
 pub fn client_builder() -> reqwest::ClientBuilder {
-    wushe_app::notify::install_tls_provider();
-    Client::builder()
+    static TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    let tls = TLS.get_or_init(|| wushe_app::notify::tls_config().expect("tls"));
+    Client::builder().tls_backend_preconfigured(tls.clone())
 }
 
 impl TestApp {
