@@ -49,6 +49,7 @@ fn config(dir: &Path, url: String, key: Option<PathBuf>, durable: bool) -> Confi
         check_days: [1, 3, 7],
         people_retention_days: 3 * 365,
         dispatch_offer_seconds: 300,
+        notify: Default::default(),
     }
 }
 
@@ -167,7 +168,7 @@ async fn closed_loop(server: &Server, conns: usize, secs: u64) -> (f64, Duration
     for _ in 0..conns {
         let base = server.base.clone();
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let http = client_builder().build().expect("client");
             let mut lat = Vec::new();
             while Instant::now() < until {
                 let (s, d) = post(&http, &base).await;
@@ -197,7 +198,7 @@ async fn closed_loop(server: &Server, conns: usize, secs: u64) -> (f64, Duration
 /// Open loop at `rate`/s for `secs`, latency counted from the scheduled send time:
 /// (p99 of successes, answers by status).
 async fn open_loop(base: &str, rate: u64, secs: u64) -> (Duration, Vec<(u16, u64)>) {
-    let http = reqwest::Client::builder()
+    let http = client_builder()
         .pool_max_idle_per_host(1024)
         .build()
         .expect("client");
@@ -258,6 +259,14 @@ fn sqlite(name: &str, durable: bool) -> (PathBuf, Config) {
     (dir, cfg)
 }
 
+/// Clients share one TLS set-up (building it per client is slow and would eat into the
+/// measured window).
+fn client_builder() -> reqwest::ClientBuilder {
+    static TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    let tls = TLS.get_or_init(|| wushe_app::notify::tls_config().expect("tls"));
+    reqwest::Client::builder().tls_backend_preconfigured(tls.clone())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), BoxError> {
     let secs = seconds();
@@ -314,7 +323,7 @@ async fn main() -> Result<(), BoxError> {
     let (_, statuses) = open_loop(&full.base, rate, secs).await;
     drop(idle);
     let t = Instant::now();
-    let http = reqwest::Client::new();
+    let http = client_builder().build().expect("client");
     let healthy = loop {
         let (s, _) = post(&http, &full.base).await;
         if s == 201 {

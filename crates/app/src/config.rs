@@ -58,6 +58,9 @@ pub struct Config {
     /// How long a volunteer has to answer a task offer before it goes to the next candidate
     /// (default 300 seconds; 30 to 3600).
     pub dispatch_offer_seconds: i64,
+    /// Notifications that leave wushe: the public address for links in texts, the webhook
+    /// allow-list, the SMS gateway, retries and caps.
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -81,6 +84,7 @@ impl std::fmt::Debug for Config {
             .field("check_days", &self.check_days)
             .field("people_retention_days", &self.people_retention_days)
             .field("dispatch_offer_seconds", &self.dispatch_offer_seconds)
+            .field("notify", &self.notify)
             .finish()
     }
 }
@@ -126,6 +130,12 @@ pub struct Overrides {
     pub check_days_c: Option<i64>,
     pub people_retention_days: Option<i64>,
     pub dispatch_offer_seconds: Option<i64>,
+    /// The address residents reach wushe at, for links in texts (wushe.toml only).
+    pub public_url: Option<String>,
+    /// Origins webhooks may be sent to, e.g. `["https://hook.example.org"]` (wushe.toml only).
+    pub webhook_allow: Option<Vec<String>>,
+    /// `[sms]`: mode = "off" | "demo" | "http", url, key, sender (wushe.toml only).
+    pub sms: Option<crate::notify::SmsOverrides>,
 }
 
 impl Overrides {
@@ -157,6 +167,9 @@ impl Overrides {
             check_days_c: over.check_days_c.or(self.check_days_c),
             people_retention_days: over.people_retention_days.or(self.people_retention_days),
             dispatch_offer_seconds: over.dispatch_offer_seconds.or(self.dispatch_offer_seconds),
+            public_url: over.public_url.or(self.public_url),
+            webhook_allow: over.webhook_allow.or(self.webhook_allow),
+            sms: over.sms.or(self.sms),
         }
     }
 }
@@ -201,8 +214,12 @@ impl Config {
         }
         let trusted_proxies = parse_proxies(o.trusted_proxies.unwrap_or_default())?;
         let sla = sla_policy(o.sla_first_response_minutes, o.sla_resolution_minutes)?;
+        let bind = o.bind.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let notify =
+            crate::notify::NotifyConfig::load(o.public_url, &bind, o.webhook_allow, o.sms, demo)
+                .map_err(ConfigError)?;
         let cfg = Config {
-            bind: o.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
+            bind,
             data_dir,
             database_url,
             https: o.https.unwrap_or(false),
@@ -225,6 +242,7 @@ impl Config {
             ],
             people_retention_days: o.people_retention_days.unwrap_or(3 * 365),
             dispatch_offer_seconds: o.dispatch_offer_seconds.unwrap_or(300),
+            notify,
         };
         if !wushe_core::dispatch::offers::OFFER_SECONDS.contains(&cfg.dispatch_offer_seconds) {
             return Err(ConfigError(
@@ -418,6 +436,66 @@ people_retention_days = 400
             "people_retention_days = 0\n",
             "dispatch_offer_seconds = 5\n",
             "dispatch_offer_seconds = 86400\n",
+        ] {
+            std::fs::write(&file, bad).expect("write");
+            assert!(
+                Config::load(&file, Overrides::default(), false).is_err(),
+                "{bad}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn notifications_come_from_the_file_the_demo_texts_into_its_outbox_and_nonsense_is_refused() {
+        use crate::notify::SmsMode;
+        let dir = std::env::temp_dir().join(format!("wushe-cfg-notify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("wushe.toml");
+        let d = Config::load(&file, Overrides::default(), false).expect("defaults");
+        assert_eq!(d.notify.sms.mode, SmsMode::Off);
+        assert!(d.notify.webhook_allow.is_empty());
+        assert_eq!(d.notify.public_url, "http://127.0.0.1:8080");
+        let demo = Config::load(&file, Overrides::default(), true).expect("demo");
+        assert_eq!(
+            demo.notify.sms.mode,
+            SmsMode::Demo,
+            "the demo never sends real texts"
+        );
+        std::fs::write(
+            &file,
+            "public_url = \"https://wushe.example.org/\"
+webhook_allow = [\"https://hook.example.org\"]
+[sms]
+mode = \"http\"
+url = \"https://sms.example.org/send\"
+key = \"gateway-secret\"
+sender = \"黄浦五社\"
+per_phone_hour = 3
+",
+        )
+        .expect("write");
+        let c = Config::load(&file, Overrides::default(), false).expect("ok");
+        assert_eq!(c.notify.public_url, "https://wushe.example.org");
+        assert_eq!(
+            c.notify.webhook_allow,
+            vec!["https://hook.example.org".to_string()]
+        );
+        assert_eq!(c.notify.sms.mode, SmsMode::Http);
+        assert_eq!(c.notify.sms.sender, "黄浦五社");
+        assert_eq!(c.notify.caps.per_phone_hour, 3);
+        assert_eq!(c.notify.caps.per_phone_day, 10);
+        assert!(
+            !format!("{c:?}").contains("gateway-secret"),
+            "the key is redacted"
+        );
+        for bad in [
+            "[sms]\nmode = \"loud\"\n",
+            "[sms]\nmode = \"http\"\n",
+            "[sms]\nper_phone_day = 0\n",
+            "webhook_allow = [\"hook.example.org\"]\n",
+            "public_url = \"wushe.example.org\"\n",
+            "[sms]\nvolume = 11\n",
         ] {
             std::fs::write(&file, bad).expect("write");
             assert!(

@@ -12,6 +12,7 @@ pub mod demo_people;
 pub mod http;
 pub mod jobs;
 pub mod keys;
+pub mod notify;
 pub mod regions_file;
 pub mod reveal_log;
 
@@ -57,6 +58,10 @@ pub struct AppState {
     pub live: Live,
     /// Commits and rows of the intake's group commit (rows per commit, in `/metrics`).
     pub intake_stats: Arc<IntakeStats>,
+    /// The client for outbound notifications (SMS gateway, webhooks).
+    pub outbound: reqwest::Client,
+    /// Rate limits of the public tracking-link recovery form (the intake's).
+    pub recover_limit: Arc<http::intake_limit::IntakeLimiter>,
 }
 
 impl AppState {
@@ -134,7 +139,15 @@ impl App {
             config.intake_per_ip_per_minute.saturating_mul(6),
             config.intake_global_per_second.saturating_mul(6),
         ));
+        let outbound = notify::outbound_client(&config.notify)
+            .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
+        let recover_limit = Arc::new(http::intake_limit::IntakeLimiter::new(
+            config.intake_per_ip_per_minute,
+            config.intake_global_per_second,
+        ));
         let state = AppState {
+            outbound,
+            recover_limit,
             intake_limit,
             advice_limit,
             store: Arc::new(sql.clone()),

@@ -107,6 +107,7 @@ impl Role {
                 ManagePeople,
                 RecordChecks,
                 ViewPeopleCounts,
+                ManageNotifications,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -201,6 +202,9 @@ pub enum Permission {
     RecordChecks,
     /// See due and overdue counts of welfare checks (figures only, never a person).
     ViewPeopleCounts,
+    /// Register webhook destinations, read the outbox (dead letters, deliveries, the demo
+    /// text outbox) and send failed messages again, in scope.
+    ManageNotifications,
 }
 
 /// One role held over one region, optionally for one organisation.

@@ -58,4 +58,7 @@ typed_id!(
     PersonId,
     CheckId,
     OfferId,
+    OutboxId,
+    WebhookId,
+    SmsId,
 );

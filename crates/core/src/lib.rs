@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod needs;
+pub mod notify;
 pub mod orgs;
 pub mod people;
 pub mod regions;

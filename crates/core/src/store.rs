@@ -18,12 +18,15 @@ use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, VolunteerT
 use crate::error::Result;
 use crate::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
 use crate::ids::{GrantId, JobId, NeedId, OrgId, PersonId, TokenId, UserId};
-use crate::ids::{OfferId, TaskId};
+use crate::ids::{OfferId, OutboxId, TaskId, WebhookId};
 use crate::jobs::{Job, NewJob};
 use crate::needs::queue::NeedQuery;
 use crate::needs::record::{IdempotencyClaim, Inserted, Need};
 use crate::needs::timeline::{NeedChange, NeedEvent, Notification, Referral, Task};
 use crate::needs::tracking::TrackingCode;
+use crate::notify::sms::{SentCounts, SmsRecord};
+use crate::notify::webhook::Webhook;
+use crate::notify::{Channel, Finish, OutboxMessage, OutboxState};
 use crate::orgs::{Org, OrgFilter, OrgInput};
 use crate::people::checks::Check;
 use crate::people::record::Person;
@@ -602,6 +605,69 @@ pub trait DispatchStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// Notifications that leave wushe: the outbox (its rows for need changes are written by
+/// `NeedWorkStore::apply_need_change` and the intake in their own transactions), webhook
+/// destinations and the record of texts.
+#[async_trait]
+pub trait NotifyStore: Send + Sync {
+    /// Queue messages not caused by a need change (tracking-link recovery).
+    async fn enqueue_outbox(&self, messages: &[OutboxMessage], audit: &AuditEvent) -> Result<()>;
+    /// Claim up to `limit` due pending rows until `lease_until` (PostgreSQL skips rows
+    /// another node holds); each claim counts as an attempt.
+    async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>>;
+    /// Finish every pending row of a channel as not sent, in one statement (texts switched
+    /// off: no row costs a transaction of its own).
+    async fn skip_outbox(&self, channel: Channel, why: &str, now: OffsetDateTime) -> Result<u64>;
+    /// Record how an attempt ended, with the text it sent or capped, in one transaction.
+    async fn finish_outbox(
+        &self,
+        id: OutboxId,
+        finish: &Finish,
+        sms: Option<&SmsRecord>,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    /// Texts sent to a number (any of its blind index candidates) in the last hour and day,
+    /// and asked for from `origin` in the last hour.
+    async fn sms_counts(
+        &self,
+        phone_index: &[String],
+        origin: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<SentCounts>;
+    /// Demo-mode texts, newest first.
+    async fn demo_texts(&self, limit: u32) -> Result<Vec<SmsRecord>>;
+    async fn list_outbox(
+        &self,
+        scope: &[RegionCode],
+        states: &[OutboxState],
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>>;
+    async fn outbox_message(&self, id: OutboxId) -> Result<Option<OutboxMessage>>;
+    /// A dead or capped row back to pending, due `now`, attempts from zero.
+    async fn retry_outbox(
+        &self,
+        id: OutboxId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    /// Rows per (channel, state), for `/metrics`.
+    async fn outbox_counts(&self) -> Result<Vec<(String, String, i64)>>;
+    async fn insert_webhook(&self, w: &Webhook, audit: &AuditEvent) -> Result<()>;
+    async fn webhooks(&self, scope: &[RegionCode]) -> Result<Vec<Webhook>>;
+    async fn webhook(&self, id: WebhookId) -> Result<Option<Webhook>>;
+    async fn deactivate_webhook(&self, id: WebhookId, audit: &AuditEvent) -> Result<()>;
+    /// Open needs whose mobile's blind index is one of `candidates`: id, code, community.
+    async fn open_needs_by_mobile(
+        &self,
+        candidates: &[String],
+    ) -> Result<Vec<(NeedId, TrackingCode, RegionCode)>>;
+}
+
 /// Everything the domain needs from storage.
 pub trait Store:
     RegionStore
@@ -620,6 +686,7 @@ pub trait Store:
     + VolunteerStore
     + DispatchStore
     + HealthStore
+    + NotifyStore
 {
 }
 
@@ -640,5 +707,6 @@ impl<T> Store for T where
         + PeopleStore
         + VolunteerStore
         + DispatchStore
+        + NotifyStore
 {
 }

@@ -35,6 +35,9 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     people::CONTACT,
     people::BIRTH_DATE,
     people_checks::DETAILS,
+    wushe_core::notify::webhook::SECRET,
+    wushe_core::notify::sms::DEMO_PHONE,
+    wushe_core::notify::sms::DEMO_BODY,
 ];
 
 /// Refuse any column not in the registry (the names go into SQL text).

@@ -17,6 +17,7 @@ mod migrations;
 mod need_work;
 mod needs;
 mod orgs;
+mod outbox;
 mod people;
 mod regions;
 mod second_factor;

@@ -71,6 +71,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0010_need_person.sql"),
     ),
     (
+        11,
+        "0011_outbox",
+        include_str!("../migrations/sqlite/0011_outbox.sql"),
+        include_str!("../migrations/postgres/0011_outbox.sql"),
+    ),
+    (
         12,
         "0012_dispatch",
         include_str!("../migrations/sqlite/0012_dispatch.sql"),
@@ -102,6 +108,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0008_people",
     "0009_volunteers",
     "0010_need_person",
+    "0011_outbox",
     "0012_dispatch",
     "0014_people_due_days",
     "0015_people_street_due",

@@ -43,6 +43,8 @@ macro_rules! insert_event {
             .execute(&mut *$tx)
             .await
             .map_err($crate::db_err)?;
+        // The notifications this event causes, in the same transaction (see outbox.rs).
+        $crate::outbox::enqueue_for_event!($tx, e);
     }};
 }
 pub(crate) use insert_event;

@@ -1641,6 +1641,8 @@ mod dispatch;
 mod intake;
 #[path = "contract/need_work.rs"]
 mod need_work;
+#[path = "contract/outbox.rs"]
+mod outbox;
 // --- volunteers ----------------------------------------------------------------------
 
 mod volunteers {

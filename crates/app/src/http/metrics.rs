@@ -42,6 +42,17 @@ pub async fn metrics(
     }
     let m = &state.metrics;
     let intake = &state.intake_stats;
+    let mut outbox = String::from("# TYPE wushe_outbox_messages gauge\n");
+    match state.store.outbox_counts().await {
+        Ok(rows) => {
+            for (channel, st, n) in rows {
+                outbox.push_str(&format!(
+                    "wushe_outbox_messages{{channel=\"{channel}\",state=\"{st}\"}} {n}\n"
+                ));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "outbox counts unavailable"),
+    }
     let body = format!(
         "# TYPE wushe_http_requests_total counter\nwushe_http_requests_total {}\n\
          # TYPE wushe_http_responses_4xx_total counter\nwushe_http_responses_4xx_total {}\n\
@@ -57,6 +68,6 @@ pub async fn metrics(
         m.logins_failed.load(Ordering::Relaxed),
         intake.commits.load(Ordering::Relaxed),
         intake.rows.load(Ordering::Relaxed),
-    );
+    ) + &outbox;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

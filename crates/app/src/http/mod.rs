@@ -14,6 +14,7 @@ pub mod live;
 pub mod login_defence;
 pub mod metrics;
 pub mod needs;
+mod notify;
 pub mod openapi;
 pub mod orgs;
 pub mod page;
@@ -51,6 +52,7 @@ pub fn routes() -> routes::Routes {
         .merge(needs::router())
         .merge(volunteers::router())
         .merge(people::router())
+        .merge(notify::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))

@@ -172,6 +172,12 @@ fn nav_for(actor: &Actor, lang: Lang) -> Vec<NavItem> {
             label: lang.pick("审计日志", "Audit log"),
         });
     }
+    if actor.can(Permission::ManageNotifications) {
+        nav.push(NavItem {
+            href: "/admin/outbox",
+            label: lang.pick("通知发送", "Notifications out"),
+        });
+    }
     nav
 }
 

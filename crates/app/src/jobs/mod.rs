@@ -71,6 +71,9 @@ pub async fn run_worker(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = drain(&state).await {
             tracing::warn!(error = %e, "job worker error");
         }
+        if let Err(e) = crate::notify::deliver(&state).await {
+            tracing::warn!(error = %e, "notification delivery error");
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.changed() => return,

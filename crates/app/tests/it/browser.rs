@@ -1288,3 +1288,69 @@ async fn a_volunteer_accepts_and_completes_a_task_on_a_phone_and_the_residents_p
     b.client.clone().close().await.expect("close");
     resident.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn the_notification_pages_fit_a_phone_and_a_desk() {
+    let app = TestApp::spawn_with(|c| {
+        c.notify.sms.mode = wushe_app::notify::SmsMode::Demo;
+        c.notify.webhook_allow = vec!["https://hook.example.org".into()];
+    })
+    .await;
+    let link = crate::track::submit(&app, "browser-notify-1", "supplies", "家里没有米了").await;
+    let (code, _) = crate::track::parts(&link);
+    let (_, worker) = app.create_user(Role::SocialWorker, QIAOYI).await;
+    crate::track::staff_does(
+        &app,
+        &code,
+        wushe_core::needs::work::Command::Assign { to: worker },
+    )
+    .await;
+    app.clock.advance(time::Duration::seconds(30));
+    wushe_app::notify::deliver(&app.state)
+        .await
+        .expect("deliver");
+    let (admin, admin_id) = app.create_user(Role::Admin, HUANGPU).await;
+    app.state
+        .store
+        .set_mfa_exempt(admin_id, true)
+        .await
+        .expect("exempt");
+    for (w, h, size) in [(390, 844, "phone"), (1280, 800, "desk")] {
+        let Some(b) = browser(w, h).await else {
+            return;
+        };
+        let c = &b.client;
+        c.goto(&format!("{}/help/recover", app.url))
+            .await
+            .expect("open");
+        assert!(!scrolls_sideways(&b).await, "/help/recover at {w}px");
+        screenshot(&b, &format!("recover-{size}")).await;
+        type_into(&b, "phone", "13812345678").await;
+        click(&b, "form.public-form button.primary").await;
+        assert!(
+            wait_for_text(&b, "如果这个手机号有正在处理的求助", 10).await,
+            "the recovery answer"
+        );
+        screenshot(&b, &format!("recover-done-{size}")).await;
+        c.goto(&format!("{}/login", app.url)).await.expect("login");
+        fill_login(&b, &admin).await;
+        c.wait()
+            .for_element(Locator::Css("nav.nav"))
+            .await
+            .expect("signed in");
+        for (path, name) in [
+            ("/admin/outbox", "outbox"),
+            ("/admin/webhooks", "webhooks"),
+            ("/admin/sms", "sms-demo"),
+        ] {
+            c.goto(&format!("{}{path}", app.url)).await.expect("open");
+            assert!(
+                !scrolls_sideways(&b).await,
+                "{path} scrolls sideways at {w}px"
+            );
+            screenshot(&b, &format!("{name}-{size}")).await;
+        }
+        click(&b, "form.logout button").await;
+        b.client.clone().close().await.expect("close");
+    }
+}

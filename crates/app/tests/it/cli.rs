@@ -292,7 +292,7 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
         "one account per role and one of the demo volunteers: {accounts:?}"
     );
     for name in &accounts {
-        let http = reqwest::Client::builder()
+        let http = crate::harness::client_builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()

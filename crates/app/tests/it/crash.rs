@@ -61,7 +61,7 @@ async fn start(t: &Target, dir: &Path, port: u16) -> (Running, Duration) {
             .spawn()
             .expect("start wushe"),
     );
-    let http = reqwest::Client::new();
+    let http = crate::harness::http_client();
     loop {
         if let Ok(r) = http
             .get(format!("http://127.0.0.1:{port}/healthz"))
@@ -121,7 +121,7 @@ async fn crash_cycles(t: Target) {
         for client in 0..16 {
             let (acked, stop) = (acked.clone(), stop.clone());
             clients.push(tokio::spawn(async move {
-                let http = reqwest::Client::new();
+                let http = crate::harness::http_client();
                 let mut n = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let key = format!("crash-{cycle}-{client}-{n}");
@@ -155,7 +155,7 @@ async fn crash_cycles(t: Target) {
         t.name,
         acked.len()
     );
-    let http = reqwest::Client::new();
+    let http = crate::harness::http_client();
     let mut lost = Vec::new();
     for (key, code) in &acked {
         if submit(&http, port, key).await.as_deref() != Some(code.as_str()) {
@@ -269,7 +269,7 @@ async fn sigkill_under_intake_load_loses_no_answered_need_and_duplicates_none_on
 
 /// A client that has fetched the login page (so it holds the CSRF cookie) and can post.
 async fn login_client(port: u16) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
+    let http = crate::harness::client_builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

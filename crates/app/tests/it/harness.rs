@@ -111,6 +111,20 @@ pub fn replace_db_name(url: &str, name: &str) -> String {
     out
 }
 
+/// A plain HTTP client for tests (the process's rustls provider installed first: reqwest is
+/// built without one).
+pub fn http_client() -> Client {
+    client_builder().build().expect("client")
+}
+
+/// A client builder for tests: TLS set up once per process (reqwest would otherwise build it,
+/// roots and all, for every client, which is slow in a debug build).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    let tls = TLS.get_or_init(|| wushe_app::notify::tls_config().expect("tls"));
+    Client::builder().tls_backend_preconfigured(tls.clone())
+}
+
 impl TestApp {
     /// Start a server with a fresh database and the test places loaded.
     pub async fn spawn() -> TestApp {
@@ -170,6 +184,7 @@ impl TestApp {
             check_days: [1, 3, 7],
             people_retention_days: 3 * 365,
             dispatch_offer_seconds: 300,
+            notify: Default::default(),
         };
         change(&mut config);
         let clock = Arc::new(TestClock::new(OffsetDateTime::now_utc()));
@@ -198,7 +213,7 @@ impl TestApp {
 
     /// A browser-like client: cookies kept, redirects not followed.
     pub fn client(&self) -> TestClient {
-        let http = Client::builder()
+        let http = client_builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()

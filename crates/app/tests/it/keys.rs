@@ -83,7 +83,9 @@ async fn on_sqlite_the_first_start_creates_the_key_file_with_mode_0600_in_the_da
     );
     let started = Instant::now();
     let url = format!("http://127.0.0.1:{port}/healthz");
-    while !reqwest::get(&url)
+    while !crate::harness::http_client()
+        .get(&url)
+        .send()
         .await
         .is_ok_and(|r| r.status() == StatusCode::OK)
     {
@@ -271,7 +273,7 @@ async fn key_ids(dir: &Path) -> Vec<u32> {
 
 /// Log in through a running server with password and then `code`; true if signed in.
 async fn logs_in(base: &str, name: &str, code: &str) -> bool {
-    let http = reqwest::Client::builder()
+    let http = crate::harness::client_builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -352,7 +354,12 @@ async fn keys_rotate_re_encrypts_every_sealed_value_and_codes_still_work() {
     );
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+    while crate::harness::http_client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .is_err()
+    {
         assert!(started.elapsed() < Duration::from_secs(30), "no server");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -15,6 +15,7 @@ mod login;
 mod matrix;
 mod needs;
 mod needs_work;
+mod notify;
 mod orgs;
 mod passwords;
 mod people;

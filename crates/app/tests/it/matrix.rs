@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use wushe_core::actor::{Grant, Role};
 use wushe_core::audit::{Action, AuditEvent, RecordKind};
-use wushe_core::ids::{GrantId, NeedId, OrgId, PersonId, TokenId, UserId};
+use wushe_core::ids::{GrantId, NeedId, OrgId, OutboxId, PersonId, TokenId, UserId, WebhookId};
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::orgs::{Org, OrgKind};
 use wushe_core::regions::RegionCode;
@@ -39,6 +39,9 @@ struct Foreign {
     /// A registry person there, with canaries in every sealed field.
     person: PersonId,
     canaries: Vec<String>,
+    /// A webhook destination and a dead outbox row there.
+    webhook: WebhookId,
+    outbox: OutboxId,
 }
 
 async fn plant(app: &TestApp, code: &'static str) -> Foreign {
@@ -124,7 +127,10 @@ async fn plant(app: &TestApp, code: &'static str) -> Foreign {
         "13800009999".into(),
     ];
     canaries.extend(vols.canaries.iter().cloned());
+    let (webhook, outbox) = crate::notify::plant(app, code, need).await;
     Foreign {
+        webhook,
+        outbox,
         vols,
         tasks,
         code,
@@ -219,9 +225,10 @@ async fn snapshot(app: &TestApp, f: &Foreign) -> String {
     let dispatch_mode = s.org_dispatch_mode(f.org).await.expect("mode");
     let person = s.person(f.person).await.expect("person").expect("exists");
     let checks = s.checks_of(f.person, 100).await.expect("checks").len();
+    let notify = crate::notify::snapshot(app, f.webhook, f.outbox).await;
     format!(
         "{} {} {} {grants:?} {} {} v{} {tokens:?} places={places} need={:?}/{}/{} {vols} \
-         person={:?}/{}/{:?}/{:?} checks={checks} tasks={tasks} mode={dispatch_mode:?}",
+         person={:?}/{}/{:?}/{:?} checks={checks} tasks={tasks} mode={dispatch_mode:?} {notify}",
         user.display_name,
         user.disabled,
         user.lang,
@@ -270,6 +277,8 @@ fn aim(template: &str, f: &Foreign) -> String {
             ("id", t) if t.starts_with("/me/offers/") => f.tasks.offer.to_string(),
             ("id", t) if t.starts_with("/me/tasks/") => f.tasks.accepted.to_string(),
             ("id", t) if t.contains("/certificates/") => f.vols.certificate.clone(),
+            ("id", t) if t.starts_with("/admin/outbox/") => f.outbox.to_string(),
+            ("id", t) if t.starts_with("/admin/webhooks/") => f.webhook.to_string(),
             ("token", _) => "not-a-real-link-secret".to_string(),
             _ => panic!(
                 "the access matrix does not know what to put in {{{name}}} of {template}: add it"
@@ -341,6 +350,8 @@ fn hostile_fields(f: &Foreign, path: &str) -> Vec<(&'static str, String)> {
         ("mode", "pool"),
         ("note", "越界完成"),
         ("task", "00000000-0000-7000-8000-000000000000"),
+        ("url", "http://169.254.169.254/latest/meta-data"),
+        ("kinds", "assigned"),
     ]
     .iter()
     .map(|(k, v)| (*k, v.to_string()))

@@ -32,7 +32,7 @@ fn body(category: &str, description: &str, mobile: &str) -> Value {
 
 /// POST /api/v1/needs like a phone app: no cookies, an Idempotency-Key header.
 async fn post(app: &TestApp, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new()
+    let mut req = crate::harness::http_client()
         .post(format!("{}/api/v1/needs", app.url))
         .header("accept-language", "zh-CN")
         .json(body);
@@ -224,7 +224,7 @@ async fn the_tracking_page_shows_the_status_with_the_secret_and_404_without_it()
     )
     .await;
     let link = v["tracking_link"].as_str().expect("link").to_string();
-    let http = reqwest::Client::new();
+    let http = crate::harness::http_client();
     let res = http
         .get(format!("{}{link}", app.url))
         .send()
@@ -415,7 +415,7 @@ async fn the_public_intake_answers_429_with_retry_after_past_its_limits() {
         .await;
         assert_eq!(status, StatusCode::CREATED, "request {i}");
     }
-    let res = reqwest::Client::new()
+    let res = crate::harness::http_client()
         .post(format!("{}/api/v1/needs", app.url))
         .header("idempotency-key", "limit-key-9999")
         .json(&body("supplies", "米不够了", "13812345678"))

@@ -42,7 +42,7 @@ async fn submit(
     description: &str,
     community: &str,
 ) -> (NeedId, String) {
-    let res = reqwest::Client::new()
+    let res = crate::harness::http_client()
         .post(format!("{}/api/v1/needs", app.url))
         .header("idempotency-key", uuid::Uuid::now_v7().to_string())
         .json(&body(category, description, community))
@@ -980,7 +980,7 @@ async fn a_welfare_check_finding_raises_a_linked_need_that_appears_live_and_miss
     assert_eq!(visits.len(), 1, "one door visit, not two");
     assert_eq!(visits[0].priority.as_str(), "P2");
     // A resident whose phone is in the registry: the need is linked and raised one level.
-    let res = reqwest::Client::new()
+    let res = crate::harness::http_client()
         .post(format!("{}/api/v1/needs", app.url))
         .header("idempotency-key", "linked-by-phone")
         .json(

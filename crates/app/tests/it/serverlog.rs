@@ -83,7 +83,12 @@ async fn serve(dir: &std::path::Path) -> (Served, String) {
     let url = format!("http://127.0.0.1:{port}");
     let mut up = false;
     for _ in 0..100 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+        if crate::harness::http_client()
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             up = true;
             break;
         }
@@ -137,7 +142,7 @@ async fn the_server_log_never_holds_passwords_or_typed_login_names() {
         .expect("user add");
     assert!(ok.success());
     let (child, url) = serve(&dir).await;
-    let http = reqwest::Client::builder()
+    let http = crate::harness::client_builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -274,7 +279,7 @@ async fn the_server_log_never_holds_a_tracking_secret_or_the_residents_words() {
     );
     let (child, url) = serve(&dir).await;
     let description = "canary-description-菜不够了";
-    let res = reqwest::Client::new()
+    let res = crate::harness::http_client()
         .post(format!("{url}/api/v1/needs"))
         .header("idempotency-key", "serverlog-key-0001")
         .json(&serde_json::json!({
@@ -295,7 +300,7 @@ async fn the_server_log_never_holds_a_tracking_secret_or_the_residents_words() {
     let v: serde_json::Value = res.json().await.expect("json");
     let link = v["tracking_link"].as_str().expect("link").to_string();
     let (path, secret) = link.split_once("?k=").expect("secret");
-    let http = reqwest::Client::builder()
+    let http = crate::harness::client_builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -26,7 +26,7 @@ fn bearer(
     method: reqwest::Method,
     path: &str,
 ) -> reqwest::RequestBuilder {
-    reqwest::Client::new()
+    crate::harness::http_client()
         .request(method, format!("{}{path}", app.url))
         .bearer_auth(secret)
 }

@@ -19,7 +19,7 @@ use crate::harness::*;
 
 /// A need sent like the phone app does; its tracking link `/t/{code}?k={secret}`.
 pub async fn submit(app: &TestApp, key: &str, category: &str, description: &str) -> String {
-    let res = reqwest::Client::new()
+    let res = crate::harness::http_client()
         .post(format!("{}/api/v1/needs", app.url))
         .header("idempotency-key", key)
         .json(&json!({

@@ -78,10 +78,14 @@ pub enum Action {
     TaskContactShown,
     BookingCancelled,
     DispatchModeSet,
+    WebhookCreated,
+    WebhookRemoved,
+    OutboxRetried,
+    TrackingLinkRequested,
 }
 
 impl Action {
-    pub const ALL: [Action; 65] = [
+    pub const ALL: [Action; 69] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -147,6 +151,10 @@ impl Action {
         Action::TaskContactShown,
         Action::BookingCancelled,
         Action::DispatchModeSet,
+        Action::WebhookCreated,
+        Action::WebhookRemoved,
+        Action::OutboxRetried,
+        Action::TrackingLinkRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -216,6 +224,10 @@ impl Action {
             Action::TaskContactShown => "task_contact_shown",
             Action::BookingCancelled => "booking_cancelled",
             Action::DispatchModeSet => "dispatch_mode_set",
+            Action::WebhookCreated => "webhook_created",
+            Action::WebhookRemoved => "webhook_removed",
+            Action::OutboxRetried => "outbox_retried",
+            Action::TrackingLinkRequested => "tracking_link_requested",
         }
     }
 
@@ -291,6 +303,10 @@ impl Action {
             Action::TaskContactShown => "志愿者查看任务地址电话",
             Action::BookingCancelled => "取消班次报名",
             Action::DispatchModeSet => "设置派单方式",
+            Action::WebhookCreated => "登记推送地址 (Webhook)",
+            Action::WebhookRemoved => "停用推送地址",
+            Action::OutboxRetried => "重新发送失败的通知",
+            Action::TrackingLinkRequested => "居民找回查询链接",
         }
     }
 
@@ -362,6 +378,10 @@ impl Action {
             Action::TaskContactShown => "Volunteer viewed a task's address and phone",
             Action::BookingCancelled => "Shift booking cancelled",
             Action::DispatchModeSet => "Dispatch mode set",
+            Action::WebhookCreated => "Webhook registered",
+            Action::WebhookRemoved => "Webhook removed",
+            Action::OutboxRetried => "Failed notification sent again",
+            Action::TrackingLinkRequested => "Resident asked for tracking links",
         }
     }
 }
@@ -417,6 +437,8 @@ pub enum RecordKind {
     Certificate,
     Person,
     Check,
+    Webhook,
+    OutboxMessage,
 }
 
 impl RecordKind {
@@ -440,6 +462,8 @@ impl RecordKind {
             RecordKind::Certificate => "certificate",
             RecordKind::Check => "check",
             RecordKind::Person => "person",
+            RecordKind::Webhook => "webhook",
+            RecordKind::OutboxMessage => "outbox",
         }
     }
 }

@@ -87,7 +87,7 @@ fn link_secret(cipher: &Cipher, id: NeedId) -> Result<String> {
 }
 
 /// The link secret of a stored need, found among the candidates under every key.
-fn stored_link_secret(cipher: &Cipher, id: NeedId, link_hash: &str) -> Result<String> {
+pub fn stored_link_secret(cipher: &Cipher, id: NeedId, link_hash: &str) -> Result<String> {
     cipher
         .keyed_hash_candidates(LINK_DOMAIN, &id.to_string())
         .iter()

@@ -78,7 +78,7 @@ pub(super) async fn insert(f: &Fixture, n: &Need) {
 }
 
 /// A change of `n` from its current version, with one event.
-fn change(n: &Need, kind: EventKind) -> NeedChange {
+pub(super) fn change(n: &Need, kind: EventKind) -> NeedChange {
     let mut next = n.clone();
     next.version += 1;
     next.updated_at = T0 + Duration::minutes(1);

@@ -1,0 +1,55 @@
+-- Notifications that leave wushe (PostgreSQL dialect). `outbox` is written in the same
+-- transaction as the change that causes it and holds ids and event kinds only (never a phone,
+-- a name or a text): the delivery job renders the message at send time. Its `id` is the
+-- idempotency key receivers see. `state`: pending → delivered | skipped | capped | dead;
+-- `origin` is a keyed hash of the client address for texts a resident asked for (per-address
+-- caps), never the address. `webhooks`: destinations registered by administrators (the secret
+-- is sealed; `kinds` is `,kind,kind,`). `sms_sent`: every text handed to a gateway or capped,
+-- by blind index of the number (caps per number); in demo mode the number and the text are
+-- kept sealed for the 短信发件箱 page.
+CREATE TABLE webhooks (
+    id UUID PRIMARY KEY,
+    url TEXT NOT NULL,
+    kinds TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    secret BYTEA NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_by UUID REFERENCES users(id),
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE outbox (
+    id UUID PRIMARY KEY,
+    channel TEXT NOT NULL CHECK (channel IN ('sms', 'webhook')),
+    kind TEXT NOT NULL,
+    need_id UUID NOT NULL REFERENCES needs(id),
+    event_id UUID,
+    webhook_id UUID REFERENCES webhooks(id),
+    region_code TEXT NOT NULL,
+    origin TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_at BIGINT NOT NULL,
+    locked_until BIGINT,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    done_at BIGINT
+);
+CREATE INDEX outbox_due ON outbox(next_at) WHERE state = 'pending';
+CREATE INDEX outbox_state ON outbox(state, done_at);
+CREATE INDEX outbox_need ON outbox(need_id);
+
+CREATE TABLE sms_sent (
+    id UUID PRIMARY KEY,
+    outbox_id UUID NOT NULL REFERENCES outbox(id),
+    phone_index TEXT NOT NULL,
+    origin TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'capped')),
+    mode TEXT NOT NULL,
+    phone BYTEA,
+    body BYTEA,
+    at BIGINT NOT NULL
+);
+CREATE INDEX sms_sent_phone ON sms_sent(phone_index, at);
+CREATE INDEX sms_sent_origin ON sms_sent(origin, at) WHERE origin IS NOT NULL;
+CREATE INDEX sms_sent_at ON sms_sent(at);
