@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod people;
 pub mod regions;
 pub mod reveal;
+pub mod sheet;
 pub mod store;
 pub mod text;
 pub mod tokens;
