@@ -253,13 +253,14 @@ fn excel_date(serial: f64, is_1904: bool) -> Option<String> {
 }
 
 /// A number as a person would read it. Large numbers come out in scientific notation
-/// (`1.10105194912310E17`): that is how Excel shows an 18-digit ID number it has turned into
+/// (`1.10105194912310E+17`): that is how Excel shows an 18-digit ID number it has turned into
 /// a number, and the importer recognises it to say so.
 pub fn number_text(v: f64) -> String {
     if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else if v.is_finite() && v.abs() >= 1e15 {
-        format!("{v:E}")
+        // Excel's spelling: 1.10105E+17.
+        format!("{v:E}").replacen("E", "E+", 1).replace("E+-", "E-")
     } else {
         format!("{v}")
     }
@@ -411,7 +412,7 @@ mod tests {
     #[test]
     fn large_numbers_read_as_scientific_notation() {
         assert_eq!(number_text(13812345678.0), "13812345678");
-        assert_eq!(number_text(1.1010519491231e17), "1.1010519491231E17");
+        assert_eq!(number_text(1.1010519491231e17), "1.1010519491231E+17");
         assert_eq!(number_text(2.5), "2.5");
     }
 

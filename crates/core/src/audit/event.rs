@@ -69,10 +69,16 @@ pub enum Action {
     PeoplePurged,
     CheckRecorded,
     CheckPhonesShown,
+    /// A registry import committed (ids: `count:N`, `file:<sha256>`).
+    PeopleImported,
+    /// A list exported masked (ids: the list, `rows:N`, the format).
+    ListExported,
+    /// A list exported with full values, for a reason (logged with the reveal log).
+    ListExportedFull,
 }
 
 impl Action {
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 59] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -129,6 +135,9 @@ impl Action {
         Action::PeoplePurged,
         Action::CheckRecorded,
         Action::CheckPhonesShown,
+        Action::PeopleImported,
+        Action::ListExported,
+        Action::ListExportedFull,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -189,6 +198,9 @@ impl Action {
             Action::PeoplePurged => "people_purged",
             Action::CheckRecorded => "check_recorded",
             Action::CheckPhonesShown => "check_phones_shown",
+            Action::PeopleImported => "people_imported",
+            Action::ListExported => "list_exported",
+            Action::ListExportedFull => "list_exported_full",
         }
     }
 
@@ -255,6 +267,9 @@ impl Action {
             Action::PeoplePurged => "清除到期结案记录",
             Action::CheckRecorded => "记录探访",
             Action::CheckPhonesShown => "查看今日探访电话",
+            Action::PeopleImported => "批量导入服务对象",
+            Action::ListExported => "导出名单（已遮挡）",
+            Action::ListExportedFull => "导出完整名单",
         }
     }
 
@@ -317,6 +332,9 @@ impl Action {
             Action::PeoplePurged => "Closed records purged",
             Action::CheckRecorded => "Welfare check recorded",
             Action::CheckPhonesShown => "Phones of today's checks shown",
+            Action::PeopleImported => "Registry import",
+            Action::ListExported => "List exported (masked)",
+            Action::ListExportedFull => "List exported in full",
         }
     }
 }
