@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod keys;
 pub mod regions_file;
 pub mod reveal_log;
+pub mod sheets;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub live: Live,
     /// Commits and rows of the intake's group commit (rows per commit, in `/metrics`).
     pub intake_stats: Arc<IntakeStats>,
+    /// Registry imports running or waiting for confirmation on this node.
+    pub imports: Arc<http::people::import::Imports>,
 }
 
 impl AppState {
@@ -139,6 +142,7 @@ impl App {
             sla: Arc::new(sla),
             live: sql.live(),
             intake_stats: sql.intake_stats(),
+            imports: Arc::default(),
         };
         Ok(App {
             listener,

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod crypto;
 pub mod dispatch;
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod jobs;
 pub mod needs;

@@ -333,7 +333,7 @@ pub struct CheckView {
     pub raised_door_visit: bool,
 }
 
-fn open_check(cipher: &Cipher, c: &Check) -> Result<CheckDetails> {
+pub(crate) fn open_check(cipher: &Cipher, c: &Check) -> Result<CheckDetails> {
     match &c.details {
         Some(b) => {
             let json = cipher.open_str(checks::DETAILS.field(c.id.0), b)?;
