@@ -211,19 +211,17 @@ pub async fn upload(
             Some("file") if csrf_ok => {
                 let name = field.file_name().unwrap_or("").chars().take(100).collect();
                 let mut bytes = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|_| HttpError::BadRequest("bad upload".into()))?
-                {
+                loop {
+                    let chunk = match field.chunk().await {
+                        Ok(Some(c)) => c,
+                        Ok(None) => break,
+                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                            return too_large(page);
+                        }
+                        Err(_) => return Err(HttpError::BadRequest("bad upload".into())),
+                    };
                     if bytes.len() + chunk.len() > MAX_UPLOAD {
-                        let m = page
-                            .t(
-                                "文件太大：最多 10 MB。请分成几个文件导入",
-                                "The file is too large: at most 10 MB. Split it into several files",
-                            )
-                            .to_string();
-                        return upload_page(page, m, StatusCode::PAYLOAD_TOO_LARGE);
+                        return too_large(page);
                     }
                     bytes.extend_from_slice(&chunk);
                 }
@@ -263,6 +261,16 @@ pub async fn upload(
     };
     tokio::spawn(dry_run(s.clone(), a, job, bytes));
     Ok(see_other(&format!("/people/import/{id}")))
+}
+
+fn too_large(page: Page) -> Result<Response, HttpError> {
+    let m = page
+        .t(
+            "文件太大：最多 10 MB。请分成几个文件导入",
+            "The file is too large: at most 10 MB. Split it into several files",
+        )
+        .to_string();
+    upload_page(page, m, StatusCode::PAYLOAD_TOO_LARGE)
 }
 
 fn fail(job: &Job, zh: impl Into<String>, en: impl Into<String>, now: time::OffsetDateTime) {
