@@ -49,6 +49,19 @@ fn set(row: &mut [String], field: &str, v: &str) {
     row[j] = v.to_string();
 }
 
+pub fn good_row(i: usize, community: &str) -> Vec<String> {
+    good(i, community)
+}
+
+pub fn set_cell(row: &mut [String], field: &str, v: &str) {
+    set(row, field, v)
+}
+
+/// Rows under both heading rows, as CSV.
+pub fn csv_of(rows: &[Vec<String>]) -> Vec<u8> {
+    csv_bytes(&with_heads(rows.to_vec()))
+}
+
 fn with_heads(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
     let mut g = vec![
         COLUMNS.iter().map(|c| c.zh.to_string()).collect(),
