@@ -92,7 +92,11 @@ async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let target = args.get(2).cloned().unwrap_or_else(|| "sqlite".into());
-    let backend = if target == "sqlite" { "SQLite" } else { "PostgreSQL" };
+    let backend = if target == "sqlite" {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
     println!("registry import benchmark: {n} rows, {backend}");
     let cipher = Cipher::new(&Keyring::generate()?);
     let actor = Actor {

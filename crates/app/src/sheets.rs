@@ -6,9 +6,9 @@ use rust_xlsxwriter::{
     DataValidation, DataValidationErrorStyle, Format, Workbook, Worksheet, XlsxError,
 };
 use wushe_core::export::Table;
+use wushe_core::people::PersonCategory;
 use wushe_core::people::import::{COLUMNS, NO, YES, basis_label};
 use wushe_core::people::record::BasisKind;
-use wushe_core::people::PersonCategory;
 use wushe_core::sheet::safe_cell;
 
 /// Rows the template's drop-down lists and text formats cover.
@@ -53,7 +53,9 @@ pub fn template_xlsx() -> Result<Vec<u8>, XlsxError> {
         .allow_list_strings(&cats)?
         .set_error_style(DataValidationErrorStyle::Information)
         .set_input_title("类别 Categories")?
-        .set_input_message("可从列表选择；多个类别用、分开\nPick one, or type several separated by 、")?;
+        .set_input_message(
+            "可从列表选择；多个类别用、分开\nPick one, or type several separated by 、",
+        )?;
     ws.add_data_validation(2, idx("categories"), TEMPLATE_ROWS, idx("categories"), &v)?;
     let v = DataValidation::new()
         .allow_list_strings(&["A", "B", "C"])?

@@ -301,7 +301,12 @@ async fn people(
                 m.contact_name.unwrap_or_default(),
                 m.contact_phone.unwrap_or_default(),
                 m.contact_relation.unwrap_or_default(),
-                if m.has_health_notes { "有（已隐藏）" } else { "" }.to_string(),
+                if m.has_health_notes {
+                    "有（已隐藏）"
+                } else {
+                    ""
+                }
+                .to_string(),
             ]);
         }
         rows.push(r);

@@ -1162,7 +1162,9 @@ async fn a_committee_worker_imports_a_spreadsheet_on_a_phone_fixing_the_dry_runs
         .for_element(Locator::Id("grants-h"))
         .await
         .expect("home");
-    c.goto(&format!("{}/people", app.url)).await.expect("people");
+    c.goto(&format!("{}/people", app.url))
+        .await
+        .expect("people");
     click(&b, "a[href='/people/import']").await;
     assert!(wait_for_text(&b, "下载 Excel 模板", 5).await);
     assert!(!scrolls_sideways(&b).await, "the upload page fits a phone");
@@ -1187,8 +1189,14 @@ async fn a_committee_worker_imports_a_spreadsheet_on_a_phone_fixing_the_dry_runs
         .text()
         .await
         .expect("text");
-    assert!(body.contains("第4 行") && body.contains("科学计数法"), "{body}");
-    assert!(body.contains("第5 行") && body.contains("关爱等级"), "{body}");
+    assert!(
+        body.contains("第4 行") && body.contains("科学计数法"),
+        "{body}"
+    );
+    assert!(
+        body.contains("第5 行") && body.contains("关爱等级"),
+        "{body}"
+    );
     assert!(!scrolls_sideways(&b).await, "the report fits a phone");
     screenshot(&b, "import-dry-run-errors-phone").await;
 

@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use wushe_core::actor::Role;
-use wushe_core::people::schedule::PeopleFilter;
 use wushe_core::people::import::COLUMNS;
+use wushe_core::people::schedule::PeopleFilter;
 use wushe_core::regions::RegionCode;
 
 use crate::harness::*;
@@ -231,8 +231,14 @@ async fn a_gbk_csv_with_bad_rows_names_them_writes_nothing_and_the_fixed_file_im
     let page = text(c.get(&job).await).await;
     assert!(page.contains("没有导入任何人"), "{page}");
     assert!(page.contains("第4行") || page.contains("第 4 行") || page.contains("第4 行"));
-    assert!(page.contains("科学计数法"), "the mangled ID has its own message");
-    assert!(page.contains("不在您负责的范围内"), "row 5 is outside the scope");
+    assert!(
+        page.contains("科学计数法"),
+        "the mangled ID has its own message"
+    );
+    assert!(
+        page.contains("不在您负责的范围内"),
+        "row 5 is outside the scope"
+    );
     assert!(page.contains("身份证号") && page.contains("社区代码"));
     assert!(!page.contains("确认导入"), "no import button with errors");
     let res = c.post_form(&format!("{job}/commit"), &[]).await;
@@ -247,7 +253,11 @@ async fn a_gbk_csv_with_bad_rows_names_them_writes_nothing_and_the_fixed_file_im
     let page = text(c.get(&job).await).await;
     assert!(page.contains("与第 3 行的电话相同"), "{page}");
     let res = c.post_form(&format!("{job}/commit"), &[]).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "must confirm");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "must confirm"
+    );
     assert_eq!(people_in(&app, HUANGPU).await, 0);
     let res = c
         .post_form(&format!("{job}/commit"), &[("duplicates_checked", "on")])
@@ -333,7 +343,10 @@ async fn one_bad_row_among_9999_writes_nothing_and_the_good_10000_import_with_pr
     let job = upload(&mut c, "big.csv", &csv_bytes(&with_heads(rows.clone()))).await;
     let page = text(c.get(&job).await).await;
     assert!(page.contains("没有导入任何人"), "{page}");
-    assert!(page.contains("6003"), "the bad row by its spreadsheet number");
+    assert!(
+        page.contains("6003"),
+        "the bad row by its spreadsheet number"
+    );
     assert_eq!(people_in(&app, HUANGPU).await, 0);
 
     set(&mut rows[6_000], "basis_date", "2026-04-03");
@@ -391,7 +404,9 @@ async fn hostile_files_are_refused_fast_and_uploads_need_the_csrf_token() {
     );
     // 30 MB of one character inside a comment: inflates far beyond any real sheet's ratio.
     let mut padding = String::with_capacity(30_000_100);
-    padding.push_str(&format!("<?xml version=\"1.0\"?><worksheet {ns}><sheetData><!--"));
+    padding.push_str(&format!(
+        "<?xml version=\"1.0\"?><worksheet {ns}><sheetData><!--"
+    ));
     padding.push_str(&"0".repeat(30_000_000));
     padding.push_str("--></sheetData></worksheet>");
     let bomb = xlsx_with_sheet(&padding);
@@ -400,7 +415,11 @@ async fn hostile_files_are_refused_fast_and_uploads_need_the_csrf_token() {
         ("dim.xlsx", xlsx_with_sheet(&huge_dim), "行数太多"),
         ("far.xlsx", xlsx_with_sheet(&far_cell), "太多"),
         ("bomb.xlsx", bomb, "解压后过大"),
-        ("junk.xlsx", b"PK\x03\x04not a zip at all".to_vec(), "无法读取"),
+        (
+            "junk.xlsx",
+            b"PK\x03\x04not a zip at all".to_vec(),
+            "无法读取",
+        ),
     ] {
         let start = Instant::now();
         let job = upload(&mut c, name, &bytes).await;
@@ -414,7 +433,13 @@ async fn hostile_files_are_refused_fast_and_uploads_need_the_csrf_token() {
     }
     // Over the size limit: refused while reading the upload.
     let csrf = c.csrf.clone();
-    let res = upload_with(&mut c, Some(&csrf), "big.csv", &vec![b'a'; 11 * 1024 * 1024]).await;
+    let res = upload_with(
+        &mut c,
+        Some(&csrf),
+        "big.csv",
+        &vec![b'a'; 11 * 1024 * 1024],
+    )
+    .await;
     assert!(
         res.status() == StatusCode::PAYLOAD_TOO_LARGE,
         "{}",
@@ -423,7 +448,13 @@ async fn hostile_files_are_refused_fast_and_uploads_need_the_csrf_token() {
     // Without the token, or with a wrong one: refused before the file is read.
     let res = upload_with(&mut c, None, "x.csv", b"a,b\n").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = upload_with(&mut c, Some("wrong-token-wrong-token-wrong-token"), "x.csv", b"a\n").await;
+    let res = upload_with(
+        &mut c,
+        Some("wrong-token-wrong-token-wrong-token"),
+        "x.csv",
+        b"a\n",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Multipart is accepted on the upload route only.
     let res = c
@@ -456,7 +487,10 @@ async fn import_is_its_own_permission_and_a_job_is_seen_only_by_its_uploader() {
     let mut other = app.login_as(Role::CommitteeStaff, WULIQIAO).await;
     assert_eq!(other.get(&job).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(
-        other.post_form(&format!("{job}/commit"), &[]).await.status(),
+        other
+            .post_form(&format!("{job}/commit"), &[])
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(people_in(&app, HUANGPU).await, 0);
@@ -467,7 +501,10 @@ fn read_xlsx(bytes: &[u8]) -> (Vec<Vec<Data>>, usize) {
     let first = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&first).expect("sheet");
     let formulas = wb.worksheet_formula(&first).expect("formulas");
-    let n = formulas.used_cells().filter(|(_, _, f)| !f.is_empty()).count();
+    let n = formulas
+        .used_cells()
+        .filter(|(_, _, f)| !f.is_empty())
+        .count();
     (range.rows().map(|r| r.to_vec()).collect(), n)
 }
 
@@ -502,7 +539,11 @@ async fn exports_are_masked_scoped_neutralised_and_a_full_export_reimports_to_th
     set(&mut canary_sibling, "name", "CANARYSIBLING");
     let mut canary_street = good(3, DAPUQIAO_COMMUNITY);
     set(&mut canary_street, "name", "CANARYSTREET");
-    import_rows(&mut admin, vec![mine.clone(), canary_sibling, canary_street]).await;
+    import_rows(
+        &mut admin,
+        vec![mine.clone(), canary_sibling, canary_street],
+    )
+    .await;
 
     // A committee worker of one community: only that community, masked by default.
     let mut c = app.login_as(Role::CommitteeStaff, QIAOYI).await;
@@ -514,7 +555,10 @@ async fn exports_are_masked_scoped_neutralised_and_a_full_export_reimports_to_th
     let flat: Vec<String> = rows.iter().flatten().map(cell_text).collect();
     assert!(!flat.iter().any(|v| v.contains("CANARY")));
     assert!(!flat.iter().any(|v| v.contains("HYPERLINK")), "masked name");
-    assert!(!flat.iter().any(|v| v.contains("13900000001")), "masked phone");
+    assert!(
+        !flat.iter().any(|v| v.contains("13900000001")),
+        "masked phone"
+    );
     let csv = text(c.get("/exports/people/csv").await).await;
     assert!(!csv.contains("CANARY") && !csv.contains("13900000001"));
 
@@ -552,7 +596,11 @@ async fn exports_are_masked_scoped_neutralised_and_a_full_export_reimports_to_th
             .any(|(a, ids)| a == "list_exported_full" && ids.contains("rows:1"))
     );
     assert!(audit.iter().any(|(a, _)| a == "list_exported"));
-    assert!(audit.iter().any(|(a, ids)| a == "sensitive_revealed" && ids.contains("people.export")));
+    assert!(
+        audit
+            .iter()
+            .any(|(a, ids)| a == "sensitive_revealed" && ids.contains("people.export"))
+    );
 
     // A social worker may not export in full.
     let mut sw = app.login_as(Role::SocialWorker, QIAOYI).await;
@@ -562,7 +610,10 @@ async fn exports_are_masked_scoped_neutralised_and_a_full_export_reimports_to_th
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // A volunteer exports nothing at all.
     let mut v = app.login_as(Role::Volunteer, QIAOYI).await;
-    assert_eq!(v.get("/exports/people/csv").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        v.get("/exports/people/csv").await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     // The full export re-imports, in another installation, to the same values.
     let other = TestApp::spawn().await;
@@ -580,10 +631,13 @@ async fn exports_are_masked_scoped_neutralised_and_a_full_export_reimports_to_th
         .expect("b")
         .to_vec();
     let (rows2, _) = read_xlsx(&again);
-    let strip_id = |rows: &[Vec<Data>]| -> Vec<Vec<Data>> {
-        rows.iter().map(|r| r[1..].to_vec()).collect()
-    };
-    assert_eq!(strip_id(&rows), strip_id(&rows2), "same values after a round trip");
+    let strip_id =
+        |rows: &[Vec<Data>]| -> Vec<Vec<Data>> { rows.iter().map(|r| r[1..].to_vec()).collect() };
+    assert_eq!(
+        strip_id(&rows),
+        strip_id(&rows2),
+        "same values after a round trip"
+    );
 
     // Needs and checks export too, masked by default.
     let res = c.get("/exports/needs/csv").await;

@@ -36,7 +36,12 @@ pub struct Column {
 }
 
 const fn col(field: &'static str, zh: &'static str, en: &'static str, text: bool) -> Column {
-    Column { field, zh, en, text }
+    Column {
+        field,
+        zh,
+        en,
+        text,
+    }
 }
 
 /// The template's columns, in order.
@@ -177,10 +182,7 @@ fn header_map(grid: &Grid) -> Option<(usize, HashMap<&'static str, usize>)> {
 
 fn is_english_header(row: &[String]) -> bool {
     let en: Vec<String> = COLUMNS.iter().map(|c| norm_header(c.en)).collect();
-    row.iter()
-        .filter(|c| en.contains(&norm_header(c)))
-        .count()
-        >= 3
+    row.iter().filter(|c| en.contains(&norm_header(c))).count() >= 3
 }
 
 fn yes(v: &str) -> Option<bool> {

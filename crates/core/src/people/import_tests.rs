@@ -185,7 +185,11 @@ fn ten_thousand_rows_with_one_defect_each_report_every_row() {
     let mut rows: Vec<usize> = c.errors.iter().map(|e| e.row).collect();
     rows.dedup();
     assert_eq!(rows.len(), 10_000, "every row named once or more");
-    assert!(c.errors.iter().all(|e| !e.zh.is_empty() && !e.en.is_empty()));
+    assert!(
+        c.errors
+            .iter()
+            .all(|e| !e.zh.is_empty() && !e.en.is_empty())
+    );
     assert!(
         c.errors.iter().all(|e| !e.column_zh.is_empty()),
         "every error names its column"

@@ -59,10 +59,9 @@ fn lists(a: &Actor, page: &Page) -> Vec<ListView> {
                     "您负责范围内的全部需求（含已办结）",
                     "Every need in your regions, closed ones too",
                 ),
-                List::Checks => page.t(
-                    "最近 90 天的探访记录",
-                    "Welfare checks of the last 90 days",
-                ),
+                List::Checks => {
+                    page.t("最近 90 天的探访记录", "Welfare checks of the last 90 days")
+                }
             },
         })
         .collect()

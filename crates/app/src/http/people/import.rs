@@ -115,7 +115,8 @@ impl Imports {
             .any(|j| j.owner == job.owner && j.state.lock().is_ok_and(|s| s.stage.running()))
         {
             return Err(Error::Conflict(
-                "您的上一个导入还在进行中，请等它完成 / Your previous import is still running".into(),
+                "您的上一个导入还在进行中，请等它完成 / Your previous import is still running"
+                    .into(),
             ));
         }
         let id = Uuid::now_v7();
@@ -140,10 +141,7 @@ fn need_import(a: &Actor) -> Result<(), HttpError> {
 }
 
 /// The upload page.
-pub async fn upload_form(
-    CurrentActor(a): CurrentActor,
-    page: Page,
-) -> Result<Response, HttpError> {
+pub async fn upload_form(CurrentActor(a): CurrentActor, page: Page) -> Result<Response, HttpError> {
     need_import(&a)?;
     upload_page(page, String::new(), StatusCode::OK)
 }
@@ -301,7 +299,14 @@ async fn dry_run(s: AppState, a: Actor, job: Arc<Job>, bytes: Vec<u8>) {
     let mut checked = match checked {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return fail(&job, e.zh, e.en, s.clock.now()),
-        Err(_) => return fail(&job, "读取文件时出错", "The file could not be read", s.clock.now()),
+        Err(_) => {
+            return fail(
+                &job,
+                "读取文件时出错",
+                "The file could not be read",
+                s.clock.now(),
+            );
+        }
     };
     job.set(|st| {
         st.stage = Stage::Duplicates;
@@ -310,17 +315,17 @@ async fn dry_run(s: AppState, a: Actor, job: Arc<Job>, bytes: Vec<u8>) {
     });
     let j = job.clone();
     let mut progress = move |n| j.progress(Stage::Duplicates, n);
-    if let Err(e) = import::registry_duplicates(
-        s.store.as_ref(),
-        &s.cipher,
-        &a,
-        &mut checked,
-        &mut progress,
-    )
-    .await
+    if let Err(e) =
+        import::registry_duplicates(s.store.as_ref(), &s.cipher, &a, &mut checked, &mut progress)
+            .await
     {
         tracing::error!(target: "wushe::import", error = %e, "duplicate check failed");
-        return fail(&job, "检查重复时出错，请重试", "Checking duplicates failed; try again", s.clock.now());
+        return fail(
+            &job,
+            "检查重复时出错，请重试",
+            "Checking duplicates failed; try again",
+            s.clock.now(),
+        );
     }
     let now = s.clock.now();
     job.set(|st| {
@@ -329,6 +334,24 @@ async fn dry_run(s: AppState, a: Actor, job: Arc<Job>, bytes: Vec<u8>) {
         st.total = checked.rows;
         st.checked = Some(Arc::new(checked));
         st.changed = now;
+    });
+    // The checked rows are personal data in the clear: not kept past the waiting time, even
+    // if nobody uploads again (which is when finished jobs are swept).
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(
+            KEEP.whole_seconds().unsigned_abs(),
+        ))
+        .await;
+        job.set(|st| {
+            if st.stage == Stage::Checked {
+                st.checked = None;
+                st.stage = Stage::Failed;
+                st.failure = Some((
+                    "等待确认超过 30 分钟，已作废。请重新上传".into(),
+                    "Not confirmed within 30 minutes; upload the file again".into(),
+                ));
+            }
+        });
     });
 }
 
@@ -346,7 +369,10 @@ fn stage_label(lang: Lang, stage: Stage) -> &'static str {
     match stage {
         Stage::Reading => lang.pick("正在读取文件…", "Reading the file…"),
         Stage::Checking => lang.pick("正在逐行检查…", "Checking every row…"),
-        Stage::Duplicates => lang.pick("正在查找登记册中的重复…", "Looking for duplicates in the registry…"),
+        Stage::Duplicates => lang.pick(
+            "正在查找登记册中的重复…",
+            "Looking for duplicates in the registry…",
+        ),
         Stage::Checked => lang.pick("检查完成", "Check finished"),
         Stage::Writing => lang.pick("正在加密并写入…", "Sealing and saving…"),
         Stage::Done => lang.pick("导入完成", "Import finished"),
@@ -431,7 +457,6 @@ struct JobPage {
     confirm_error: String,
 }
 
-
 fn job_page(
     page: Page,
     id: &str,
@@ -515,7 +540,10 @@ pub async fn report_csv(
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let safe = wushe_core::sheet::safe_cell;
     let _ = w.write_record(["行 Row", "列 Column", "类型 Kind", "问题", "Problem"]);
-    for (kind, list) in [("错误 error", &checked.errors), ("提醒 warning", &checked.warnings)] {
+    for (kind, list) in [
+        ("错误 error", &checked.errors),
+        ("提醒 warning", &checked.warnings),
+    ] {
         for i in list.iter() {
             let _ = w.write_record([
                 i.row.to_string(),

@@ -27,9 +27,9 @@ pub fn router() -> Routes {
         .route("/people/find", post(html::find))
         .route(
             "/people/import",
-            get(import::upload_form)
-                .post(import::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD + 64 * 1024)),
+            get(import::upload_form).post(import::upload).layer(
+                axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD + 64 * 1024),
+            ),
         )
         .route("/people/import/template.xlsx", get(import::template))
         .route("/people/import/{job}", get(import::show))
