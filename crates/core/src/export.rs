@@ -136,6 +136,7 @@ fn yes_no(v: bool) -> String {
 
 /// Record the export: for a full one, the reveal (with the reason) first; then the audit
 /// entry with the row count. Called before any sealed value is opened.
+#[allow(clippy::too_many_arguments)]
 async fn record(
     store: &dyn Store,
     log: &dyn RevealLog,
@@ -465,14 +466,17 @@ async fn checks(
     let mut names: std::collections::HashMap<PersonId, String> = Default::default();
     let mut rows = Vec::with_capacity(found.len());
     for c in &found {
-        if !names.contains_key(&c.person) {
-            let name = match store.person(c.person).await? {
-                Some(p) => record::open(cipher, &p)?.name,
-                None => String::new(),
-            };
-            names.insert(c.person, name);
-        }
-        let name = names.get(&c.person).cloned().unwrap_or_default();
+        let name = match names.get(&c.person) {
+            Some(n) => n.clone(),
+            None => {
+                let n = match store.person(c.person).await? {
+                    Some(p) => record::open(cipher, &p)?.name,
+                    None => String::new(),
+                };
+                names.insert(c.person, n.clone());
+                n
+            }
+        };
         let d = open_check(cipher, c)?;
         let num = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
         rows.push(vec![
