@@ -1228,6 +1228,14 @@ async fn a_committee_worker_imports_a_spreadsheet_on_a_phone_fixing_the_dry_runs
         .expect("text");
     assert!(body.contains("8000"), "{body}");
     screenshot(&b, "import-done-phone").await;
+    // The exports page: masked downloads, the full export folded away behind its reason.
+    c.goto(&format!("{}/exports", app.url))
+        .await
+        .expect("exports");
+    assert!(wait_for_text(&b, "完整导出", 5).await);
+    click(&b, "details summary").await;
+    assert!(!scrolls_sideways(&b).await, "the exports page fits a phone");
+    screenshot(&b, "exports-phone").await;
     b.client.clone().close().await.expect("close");
     let _ = std::fs::remove_dir_all(bad.parent().expect("dir"));
     let _ = std::fs::remove_dir_all(good.parent().expect("dir"));
