@@ -15,6 +15,7 @@ pub mod keys;
 pub mod notify;
 pub mod regions_file;
 pub mod reveal_log;
+pub mod sheets;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub outbound: reqwest::Client,
     /// Rate limits of the public tracking-link recovery form (the intake's).
     pub recover_limit: Arc<http::intake_limit::IntakeLimiter>,
+    /// Registry imports running or waiting for confirmation on this node.
+    pub imports: Arc<http::people::import::Imports>,
 }
 
 impl AppState {
@@ -161,6 +164,7 @@ impl App {
             sla: Arc::new(sla),
             live: sql.live(),
             intake_stats: sql.intake_stats(),
+            imports: Arc::default(),
         };
         Ok(App {
             listener,

@@ -108,6 +108,8 @@ impl Role {
                 RecordChecks,
                 ViewPeopleCounts,
                 ManageNotifications,
+                ImportPeople,
+                ExportFull,
             ],
             Role::CivilAffairs => &[
                 ViewPlaces,
@@ -119,7 +121,25 @@ impl Role {
                 ViewNeeds,
                 ViewPeopleCounts,
             ],
-            Role::CommitteeStaff | Role::SocialWorker | Role::Supervisor => &[
+            Role::CommitteeStaff | Role::Supervisor => &[
+                ViewPlaces,
+                ManagePlaces,
+                ViewOrgs,
+                ManageOrgs,
+                ViewUsers,
+                RevealSensitive,
+                ViewNeeds,
+                HandleNeeds,
+                EnterNeeds,
+                ManageVolunteers,
+                ViewPeople,
+                ManagePeople,
+                RecordChecks,
+                ViewPeopleCounts,
+                ImportPeople,
+                ExportFull,
+            ],
+            Role::SocialWorker => &[
                 ViewPlaces,
                 ManagePlaces,
                 ViewOrgs,
@@ -205,6 +225,13 @@ pub enum Permission {
     /// Register webhook destinations, read the outbox (dead letters, deliveries, the demo
     /// text outbox) and send failed messages again, in scope.
     ManageNotifications,
+    /// Load many registry people at once from a spreadsheet, in scope (committee staff and
+    /// supervisors, who keep the community's lists; admins). Social workers register people
+    /// one by one.
+    ImportPeople,
+    /// Export lists (registry, needs, checks) with full values instead of masked ones, with a
+    /// reason, audited. Held by those who may import (a full export re-imports) and admins.
+    ExportFull,
 }
 
 /// One role held over one region, optionally for one organisation.
@@ -391,6 +418,21 @@ mod tests {
     fn volunteers_cannot_read_the_staff_list() {
         let a = actor(&[(Role::Volunteer, "310101020001")]);
         assert!(!a.can(Permission::ViewUsers));
+    }
+
+    #[test]
+    fn import_and_full_export_are_their_own_permissions() {
+        for p in [Permission::ImportPeople, Permission::ExportFull] {
+            let holders: Vec<Role> = Role::ALL
+                .into_iter()
+                .filter(|r| r.permissions().contains(&p))
+                .collect();
+            assert_eq!(
+                holders,
+                vec![Role::Admin, Role::CommitteeStaff, Role::Supervisor],
+                "{p:?}"
+            );
+        }
     }
 
     #[test]

@@ -535,6 +535,14 @@ pub trait PeopleStore: Send + Sync {
     ) -> Result<()>;
     /// A person's checks, newest first.
     async fn checks_of(&self, person: PersonId, limit: u32) -> Result<Vec<Check>>;
+    /// Checks of people under one of `scope` made at or after `since`, newest first, at most
+    /// `limit` (list exports).
+    async fn checks_in_scope(
+        &self,
+        scope: &[RegionCode],
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Check>>;
     /// Close (or reopen) a person's record if `version` still matches.
     async fn set_person_closed(
         &self,

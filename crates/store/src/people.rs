@@ -558,6 +558,33 @@ impl PeopleStore for SqlStore {
         v.into_iter().map(Check::try_from).collect()
     }
 
+    async fn checks_in_scope(
+        &self,
+        scope: &[RegionCode],
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Check>> {
+        if scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, person_id, region_code, worker_id, at, method, reached, details, \
+             raised_door_visit FROM checks WHERE {} AND at >= $1 \
+             ORDER BY at DESC, id DESC LIMIT $2",
+            in_scope(scope.len(), 3)
+        );
+        let v: Vec<CheckRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(ms(since)).bind(i64::from(limit));
+            for s in scope {
+                q = q.bind(s.0.clone());
+            }
+            q.fetch_all(p).await
+        })
+        .map_err(db_err)?;
+        v.into_iter().map(Check::try_from).collect()
+    }
+
     async fn set_person_closed(
         &self,
         id: PersonId,

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
+pub mod exports;
 pub mod form;
 pub mod intake_limit;
 pub mod live;
@@ -53,12 +54,14 @@ pub fn routes() -> routes::Routes {
         .merge(volunteers::router())
         .merge(people::router())
         .merge(notify::router())
+        .merge(exports::router())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(css))
         .route("/static/help.js", get(help_js))
         .route("/static/live.js", get(live_js))
+        .route("/static/import.js", get(import_js))
 }
 
 /// The application: every route behind the middleware every request passes.
@@ -111,6 +114,17 @@ async fn live_js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/live.js"),
+    )
+}
+
+/// Live progress of a registry import.
+async fn import_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/import.js"),
     )
 }
 

@@ -160,6 +160,12 @@ fn nav_for(actor: &Actor, lang: Lang) -> Vec<NavItem> {
             label: lang.pick("探访进度", "Check schedule"),
         });
     }
+    if actor.can(Permission::ViewPeople) || actor.can(Permission::ViewNeeds) {
+        nav.push(NavItem {
+            href: "/exports",
+            label: lang.pick("导出名单", "Exports"),
+        });
+    }
     if actor.can(Permission::ViewUsers) {
         nav.push(NavItem {
             href: "/users",

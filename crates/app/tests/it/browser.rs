@@ -1354,3 +1354,118 @@ async fn the_notification_pages_fit_a_phone_and_a_desk() {
         b.client.clone().close().await.expect("close");
     }
 }
+
+/// A spreadsheet file on disk for the browser's file picker.
+fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wushe-upload-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p
+}
+
+async fn upload_file(b: &Browser, path: &std::path::Path) {
+    let e = b
+        .client
+        .wait()
+        .for_element(Locator::Id("file"))
+        .await
+        .expect("file input");
+    e.send_keys(&path.display().to_string())
+        .await
+        .expect("choose file");
+    click(b, "form[action='/people/import'] button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn a_committee_worker_imports_a_spreadsheet_on_a_phone_fixing_the_dry_runs_errors() {
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (name, _) = app.create_user(Role::CommitteeStaff, WULIQIAO).await;
+    let c = &b.client;
+    c.goto(&format!("{}/login", app.url)).await.expect("open");
+    fill_login(&b, &name).await;
+    c.wait()
+        .for_element(Locator::Id("grants-h"))
+        .await
+        .expect("home");
+    c.goto(&format!("{}/people", app.url))
+        .await
+        .expect("people");
+    click(&b, "a[href='/people/import']").await;
+    assert!(wait_for_text(&b, "下载 Excel 模板", 5).await);
+    assert!(!scrolls_sideways(&b).await, "the upload page fits a phone");
+    screenshot(&b, "import-upload-phone").await;
+
+    // A file with two mistakes, as Excel would have saved it.
+    let mut rows: Vec<Vec<String>> = (0..8_000)
+        .map(|i| crate::excel::good_row(i, if i % 2 == 0 { QIAOYI } else { QIAOER }))
+        .collect();
+    crate::excel::set_cell(&mut rows[1], "id_number", "3.10101E+17");
+    crate::excel::set_cell(&mut rows[2], "care_level", "D");
+    let bad = temp_file("名单.csv", &crate::excel::csv_of(&rows));
+    upload_file(&b, &bad).await;
+    assert!(
+        wait_for_text(&b, "没有导入任何人", 60).await,
+        "the dry run's report"
+    );
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        body.contains("第4 行") && body.contains("科学计数法"),
+        "{body}"
+    );
+    assert!(
+        body.contains("第5 行") && body.contains("关爱等级"),
+        "{body}"
+    );
+    assert!(!scrolls_sideways(&b).await, "the report fits a phone");
+    screenshot(&b, "import-dry-run-errors-phone").await;
+
+    // Fixed and uploaded again: checked, then imported with a live progress bar.
+    crate::excel::set_cell(&mut rows[1], "id_number", "");
+    crate::excel::set_cell(&mut rows[2], "care_level", "A");
+    let good = temp_file("名单.csv", &crate::excel::csv_of(&rows));
+    c.goto(&format!("{}/people/import", app.url))
+        .await
+        .expect("upload page");
+    upload_file(&b, &good).await;
+    if c.find(Locator::Css("progress")).await.is_ok() {
+        screenshot(&b, "import-checking-progress-phone").await;
+    }
+    assert!(wait_for_text(&b, "确认导入", 60).await, "importable");
+    screenshot(&b, "import-checked-phone").await;
+    click(&b, "form[action$='/commit'] button[type=submit]").await;
+    // The progress page (if the commit is still running when it loads) moves by itself.
+    if c.find(Locator::Css("progress")).await.is_ok() {
+        screenshot(&b, "import-progress-phone").await;
+    }
+    assert!(wait_for_text(&b, "导入完成", 120).await, "imported");
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text");
+    assert!(body.contains("8000"), "{body}");
+    screenshot(&b, "import-done-phone").await;
+    // The exports page: masked downloads, the full export folded away behind its reason.
+    c.goto(&format!("{}/exports", app.url))
+        .await
+        .expect("exports");
+    assert!(wait_for_text(&b, "完整导出", 5).await);
+    click(&b, "details summary").await;
+    assert!(!scrolls_sideways(&b).await, "the exports page fits a phone");
+    screenshot(&b, "exports-phone").await;
+    b.client.clone().close().await.expect("close");
+    let _ = std::fs::remove_dir_all(bad.parent().expect("dir"));
+    let _ = std::fs::remove_dir_all(good.parent().expect("dir"));
+}

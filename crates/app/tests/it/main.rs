@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod crash;
 mod dispatch;
+mod excel;
 mod harness;
 mod jobs;
 mod keys;

@@ -280,6 +280,10 @@ fn aim(template: &str, f: &Foreign) -> String {
             ("id", t) if t.starts_with("/admin/outbox/") => f.outbox.to_string(),
             ("id", t) if t.starts_with("/admin/webhooks/") => f.webhook.to_string(),
             ("token", _) => "not-a-real-link-secret".to_string(),
+            // Import jobs live in memory and belong to their uploader: a stranger's id.
+            ("job", _) => uuid::Uuid::now_v7().to_string(),
+            ("list", _) => "people".to_string(),
+            ("format", _) => "csv".to_string(),
             _ => panic!(
                 "the access matrix does not know what to put in {{{name}}} of {template}: add it"
             ),

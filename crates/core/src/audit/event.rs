@@ -82,10 +82,16 @@ pub enum Action {
     WebhookRemoved,
     OutboxRetried,
     TrackingLinkRequested,
+    /// A registry import committed (ids: `count:N`, `file:<sha256>`).
+    PeopleImported,
+    /// A list exported masked (ids: the list, `rows:N`, the format).
+    ListExported,
+    /// A list exported with full values, for a reason (logged with the reveal log).
+    ListExportedFull,
 }
 
 impl Action {
-    pub const ALL: [Action; 69] = [
+    pub const ALL: [Action; 72] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -155,6 +161,9 @@ impl Action {
         Action::WebhookRemoved,
         Action::OutboxRetried,
         Action::TrackingLinkRequested,
+        Action::PeopleImported,
+        Action::ListExported,
+        Action::ListExportedFull,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -228,6 +237,9 @@ impl Action {
             Action::WebhookRemoved => "webhook_removed",
             Action::OutboxRetried => "outbox_retried",
             Action::TrackingLinkRequested => "tracking_link_requested",
+            Action::PeopleImported => "people_imported",
+            Action::ListExported => "list_exported",
+            Action::ListExportedFull => "list_exported_full",
         }
     }
 
@@ -307,6 +319,9 @@ impl Action {
             Action::WebhookRemoved => "停用推送地址",
             Action::OutboxRetried => "重新发送失败的通知",
             Action::TrackingLinkRequested => "居民找回查询链接",
+            Action::PeopleImported => "批量导入服务对象",
+            Action::ListExported => "导出名单（已遮挡）",
+            Action::ListExportedFull => "导出完整名单",
         }
     }
 
@@ -382,6 +397,9 @@ impl Action {
             Action::WebhookRemoved => "Webhook removed",
             Action::OutboxRetried => "Failed notification sent again",
             Action::TrackingLinkRequested => "Resident asked for tracking links",
+            Action::PeopleImported => "Registry import",
+            Action::ListExported => "List exported (masked)",
+            Action::ListExportedFull => "List exported in full",
         }
     }
 }

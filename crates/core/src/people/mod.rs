@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod form;
 pub mod id_number;
+pub mod import;
 pub mod record;
 pub mod schedule;
 pub mod service;

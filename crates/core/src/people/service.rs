@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::checks::{self, Check, CheckDetails, CheckForm, Findings, PriorCheck};
-use super::form::PersonForm;
+use super::form::{PersonForm, PersonInput};
 use super::record::{self, Contact, LawfulBasis, Person, PersonDetails, PersonStatus};
 use super::schedule::{self, DueCount, DueGroup, PeopleFilter};
 use super::{Cadence, CareLevel, PersonCategory};
@@ -99,6 +99,32 @@ pub fn mask(d: &PersonDetails, today: time::Date) -> Masked {
 
 fn today(now: OffsetDateTime) -> time::Date {
     now.to_offset(schedule::CST).date()
+}
+
+/// Today in China (the date the form rules use).
+pub fn today_of(now: OffsetDateTime) -> time::Date {
+    today(now)
+}
+
+/// A new active person from a parsed input, sealed: the one sealing path of the form and
+/// the import. Due for a first check at once.
+pub fn new_person(cipher: &Cipher, input: &PersonInput, now: OffsetDateTime) -> Result<Person> {
+    let id = PersonId::new();
+    Ok(Person {
+        id,
+        region: input.region.clone(),
+        care_level: input.care_level,
+        worker: input.worker,
+        basis: input.basis.clone(),
+        status: PersonStatus::Active,
+        sealed: record::seal(cipher, id, &input.details)?,
+        next_due_at: now,
+        last_check_at: None,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    })
 }
 
 fn row(cipher: &Cipher, p: &Person, now: OffsetDateTime) -> Result<PersonRow> {
@@ -225,22 +251,7 @@ pub async fn create(
             return Ok(Saved::Duplicates(d));
         }
     }
-    let id = PersonId::new();
-    let person = Person {
-        id,
-        region: input.region,
-        care_level: input.care_level,
-        worker: input.worker,
-        basis: input.basis,
-        status: PersonStatus::Active,
-        sealed: record::seal(cipher, id, &input.details)?,
-        next_due_at: now,
-        last_check_at: None,
-        closed_at: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
+    let person = new_person(cipher, &input, now)?;
     let event = AuditEvent::new(Action::PersonCreated, now)
         .by(actor)
         .region(&person.region)
@@ -322,7 +333,7 @@ pub struct CheckView {
     pub raised_door_visit: bool,
 }
 
-fn open_check(cipher: &Cipher, c: &Check) -> Result<CheckDetails> {
+pub(crate) fn open_check(cipher: &Cipher, c: &Check) -> Result<CheckDetails> {
     match &c.details {
         Some(b) => {
             let json = cipher.open_str(checks::DETAILS.field(c.id.0), b)?;

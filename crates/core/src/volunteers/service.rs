@@ -1180,16 +1180,6 @@ pub async fn hours_report(
     Ok(out)
 }
 
-/// Neutralise spreadsheet formula injection: text starting with `=`, `+`, `-`, `@`, tab or
-/// carriage return gets a leading `'`, so a spreadsheet shows it as text.
-pub fn safe_cell(v: &str) -> String {
-    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1205,13 +1195,5 @@ mod tests {
         assert!(!post_token_ok(&c, PostId::new(), &t));
         assert!(!post_token_ok(&c, p, &t[..31]));
         assert!(!post_token_ok(&c, p, ""));
-    }
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        assert_eq!(safe_cell("=1+1"), "'=1+1");
-        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(safe_cell("-3"), "'-3");
-        assert_eq!(safe_cell("王丽"), "王丽");
     }
 }

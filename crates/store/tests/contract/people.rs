@@ -301,6 +301,32 @@ async fn a_check_moves_the_due_time_and_a_closed_record_takes_no_check() {
             "{}: newest first",
             f.backend
         );
+        assert_eq!(
+            s.checks_in_scope(&scope(&["310101020"]), T0, 10)
+                .await
+                .expect("in scope"),
+            vec![c2.clone(), c1.clone()],
+            "{}",
+            f.backend
+        );
+        assert_eq!(
+            s.checks_in_scope(&scope(&["310101020"]), T0 + Duration::minutes(90), 10)
+                .await
+                .expect("since"),
+            vec![c2.clone()],
+            "{}: since",
+            f.backend
+        );
+        for outside in [scope(&["310101021"]), scope(&[])] {
+            assert!(
+                s.checks_in_scope(&outside, T0, 10)
+                    .await
+                    .expect("outside")
+                    .is_empty(),
+                "{}",
+                f.backend
+            );
+        }
 
         s.set_person_closed(p.id, Some(T0), 1, T0, &ev())
             .await

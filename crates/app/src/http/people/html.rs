@@ -112,6 +112,7 @@ struct IndexPage {
     find: String,
     find_error: String,
     can_create: bool,
+    can_import: bool,
     next_offset: Option<u32>,
 }
 
@@ -173,6 +174,7 @@ async fn list_page(
         find,
         find_error,
         can_create: a.can(Permission::ManagePeople),
+        can_import: a.can(Permission::ImportPeople),
         next_offset: full.then(|| q.offset.unwrap_or(0) + 50),
         page,
     };

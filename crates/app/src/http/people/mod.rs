@@ -3,6 +3,7 @@
 
 mod api;
 mod html;
+pub mod import;
 
 use axum::routing::{get, post};
 use wushe_core::Actor;
@@ -24,6 +25,17 @@ pub fn router() -> Routes {
         .route("/people", get(html::index).post(html::create))
         .route("/people/new", get(html::new_form))
         .route("/people/find", post(html::find))
+        .route(
+            "/people/import",
+            get(import::upload_form).post(import::upload).layer(
+                axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD + 64 * 1024),
+            ),
+        )
+        .route("/people/import/template.xlsx", get(import::template))
+        .route("/people/import/{job}", get(import::show))
+        .route("/people/import/{job}/status", get(import::status))
+        .route("/people/import/{job}/report.csv", get(import::report_csv))
+        .route("/people/import/{job}/commit", post(import::commit))
         .route("/people/{id}", get(html::show).post(html::update))
         .route("/people/{id}/edit", get(html::edit_form))
         .route("/people/{id}/reveal", post(html::reveal))

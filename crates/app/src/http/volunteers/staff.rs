@@ -988,8 +988,8 @@ fn xlsx(rows: &[service::HoursRow], lang: Lang) -> Result<Vec<u8>, rust_xlsxwrit
     }
     for (i, r) in rows.iter().enumerate() {
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        ws.write_string(row, 0, service::safe_cell(&r.username))?;
-        ws.write_string(row, 1, service::safe_cell(&r.display_name))?;
+        ws.write_string(row, 0, wushe_core::sheet::safe_cell(&r.username))?;
+        ws.write_string(row, 1, wushe_core::sheet::safe_cell(&r.display_name))?;
         ws.write_number(row, 2, r.shifts as f64)?;
         ws.write_number(row, 3, hours_text(r.minutes).parse::<f64>().unwrap_or(0.0))?;
     }
