@@ -182,6 +182,13 @@ impl DispatchStore for SqlStore {
                     .bind(x.level.map(i16::from)).bind(ms(x.at))
                     .execute(&mut *tx).await.map_err(db_err)?;
             }
+            if let Some(at) = c.acknowledge_need {
+                sqlx::query(
+                    "UPDATE needs SET acknowledged_at = $1, updated_at = $1, version = version + 1
+                     WHERE id = $2 AND acknowledged_at IS NULL")
+                    .bind(ms(at)).bind(t.need.0)
+                    .execute(&mut *tx).await.map_err(db_err)?;
+            }
             append_entry!(tx, head, audit);
             let signal = NeedSignal { id: t.need, region: region.clone() };
             let announced = tx.announce(&signal).await.map_err(db_err)?;

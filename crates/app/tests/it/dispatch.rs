@@ -222,8 +222,15 @@ async fn a_medication_delivery_is_offered_to_the_free_skilled_volunteer_of_the_c
     let link =
         crate::track::submit(&app, "dispatch-medicine-1", "medication", "降压药吃完了").await;
     let need = need_id(&app, &link).await;
+    let before = app.state.store.need(need).await.expect("n").expect("need");
+    assert_eq!(before.acknowledged_at, None, "nobody has answered yet");
     let mut staff = app.login_as(Role::SocialWorker, QIAOYI).await;
     dispatch_over_http(&mut staff, need, "deliver_medicine").await;
+    let after = app.state.store.need(need).await.expect("n").expect("need");
+    assert!(
+        after.acknowledged_at.is_some() && after.version > before.version,
+        "giving a task to volunteers stops the first-response clock"
+    );
     let (first, offer) = open_offer(&app, need).await.expect("offered");
     assert_eq!(
         first,
@@ -816,6 +823,7 @@ pub async fn plant(app: &TestApp, need: NeedId, volunteer: UserId, staff: UserId
             offer: offer.clone(),
             events: Vec::new(),
             notifications: Vec::new(),
+            acknowledge_need: None,
         };
         app.state
             .store

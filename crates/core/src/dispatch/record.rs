@@ -210,6 +210,9 @@ pub struct DispatchChange {
     pub offer: Option<Offer>,
     pub events: Vec<NeedEvent>,
     pub notifications: Vec<Notification>,
+    /// Staff's first action on the need at this time: its first-response clock stops (the
+    /// store sets `acknowledged_at` only if it is still empty, and bumps the need's version).
+    pub acknowledge_need: Option<OffsetDateTime>,
 }
 
 /// A volunteer who may serve where a task is, as the store reads them for the engine.

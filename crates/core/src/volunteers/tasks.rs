@@ -58,6 +58,7 @@ impl<'a> Step<'a> {
                 offer: None,
                 events: Vec::new(),
                 notifications: Vec::new(),
+                acknowledge_need: None,
             },
             now,
         }
@@ -297,6 +298,8 @@ pub async fn dispatch(
     };
     let mut step = Step::new(d, task, nt, now);
     step.change.expected_version = None;
+    // Giving a task to volunteers is a response to the resident: the first-response clock stops.
+    step.change.acknowledge_need = need.acknowledged_at.is_none().then_some(now);
     step.event(
         EventKind::TaskAdded,
         Some(actor.user_id),

@@ -81,6 +81,7 @@ fn create(t: &VolunteerTask, o: Option<Offer>) -> DispatchChange {
         offer: o,
         events: Vec::new(),
         notifications: Vec::new(),
+        acknowledge_need: None,
     }
 }
 
@@ -101,6 +102,7 @@ fn take(n: &Need, t: &VolunteerTask, v: UserId, answer: Option<OfferAnswer>) -> 
         offer: None,
         events: vec![e],
         notifications: Vec::new(),
+        acknowledge_need: None,
     }
 }
 
@@ -296,6 +298,7 @@ async fn a_volunteer_is_never_offered_one_task_twice_and_candidates_carry_their_
             offer: Some(offer(&t, v)),
             events: Vec::new(),
             notifications: Vec::new(),
+            acknowledge_need: None,
         };
         let r = f.store.apply_dispatch(&again, &ev()).await;
         assert!(matches!(r, Err(Error::Conflict(_))), "{b}: {r:?}");
