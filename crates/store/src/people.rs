@@ -220,8 +220,20 @@ impl SqlStore {
              FROM people_due_days WHERE level = {level} AND {} GROUP BY k ORDER BY k",
             in_scope_on("prefix", scope.len(), 3)
         );
+        self.counts_by_key(&sql, due_day, overdue_day, scope).await
+    }
+
+    /// Runs a count query of `(key, active, due, overdue)` rows whose bounds are `$1`, `$2`
+    /// and whose scope codes follow from `$3`.
+    async fn counts_by_key(
+        &self,
+        sql: &str,
+        due: i64,
+        overdue: i64,
+        scope: &[RegionCode],
+    ) -> Result<Vec<DueCount>> {
         let v: Vec<(String, i64, i64, i64)> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(due_day).bind(overdue_day);
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string())).bind(due).bind(overdue);
             for s in scope {
                 q = q.bind(s.0.clone());
             }
@@ -500,22 +512,7 @@ impl PeopleStore for SqlStore {
                     _ => "region_code",
                 };
                 let sql = format!("SELECT {key} AS k, {tail} GROUP BY k ORDER BY k");
-                let v: Vec<(String, i64, i64, i64)> = on_pool!(&self.db, p => {
-                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(due).bind(over);
-                    for s in scope {
-                        q = q.bind(s.0.clone());
-                    }
-                    q.fetch_all(p).await
-                })
-                .map_err(db_err)?;
-                Ok(v.into_iter()
-                    .map(|(key, active, due, overdue)| DueCount {
-                        key,
-                        active,
-                        due,
-                        overdue,
-                    })
-                    .collect())
+                self.counts_by_key(&sql, due, over, scope).await
             }
         }
     }
