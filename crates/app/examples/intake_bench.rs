@@ -269,6 +269,7 @@ fn client_builder() -> reqwest::ClientBuilder {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), BoxError> {
+    wushe_app::init_tracing();
     let secs = seconds();
     println!("intake benchmark: {secs} s per phase, load generator in the same process");
 

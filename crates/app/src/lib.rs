@@ -35,9 +35,20 @@ use crate::config::Config;
 /// Errors that end a command.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Shared state of the running application.
+/// Shared state of the running application: one allocation, so the many clones a request
+/// makes (each middleware layer and extractor takes one) cost a single reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
@@ -148,7 +159,7 @@ impl App {
             config.intake_per_ip_per_minute,
             config.intake_global_per_second,
         ));
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             outbound,
             recover_limit,
             intake_limit,
@@ -165,7 +176,7 @@ impl App {
             live: sql.live(),
             intake_stats: sql.intake_stats(),
             imports: Arc::default(),
-        };
+        }));
         Ok(App {
             listener,
             state,

@@ -15,11 +15,9 @@ use crate::{SqlStore, db_err, ms, on_pool, scope_clause};
 /// Takes the lock and reads the head. `SET seq = seq` changes nothing but is a write.
 pub(crate) const LOCK_HEAD: &str =
     "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash";
-pub(crate) const INSERT_ENTRY: &str = "INSERT INTO audit_log
-    (seq, at, actor_id, roles, region_code, action, record_kind, record_ids, request_id, outcome, prev_hash, hash)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-pub(crate) const INSERT_REF: &str =
-    "INSERT INTO audit_refs (record_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+pub(crate) const INSERT_ENTRIES: &str = "INSERT INTO audit_log
+    (seq, at, actor_id, roles, region_code, action, record_kind, record_ids, request_id, outcome, prev_hash, hash) ";
+pub(crate) const INSERT_REFS: &str = "INSERT INTO audit_refs (record_id, seq) ";
 pub(crate) const MOVE_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
 
 const COLS: &str = "seq, at, actor_id, roles, region_code, action, record_kind, record_ids, request_id, outcome, prev_hash, hash";
@@ -42,41 +40,67 @@ pub(crate) use lock_head;
 /// Evaluates to the stored `AuditEntry`.
 macro_rules! append_entry {
     ($tx:ident, $head:expr, $event:expr) => {{
-        let entry = wushe_core::audit::AuditEntry::seal(&$head, $event);
-        sqlx::query($crate::audit::INSERT_ENTRY)
-            .bind(entry.seq)
-            .bind(entry.at_ms)
-            .bind(entry.actor.as_deref())
-            .bind(entry.roles.as_str())
-            .bind(entry.region.as_deref())
-            .bind(entry.action.as_str())
-            .bind(entry.record_kind.as_deref())
-            .bind(entry.record_ids.as_str())
-            .bind(entry.request_id.as_deref())
-            .bind(entry.outcome.as_str())
-            .bind(entry.prev_hash.as_str())
-            .bind(entry.hash.as_str())
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::db_err)?;
-        for id in entry.ids() {
-            sqlx::query($crate::audit::INSERT_REF)
-                .bind(id)
-                .bind(entry.seq)
+        let mut entries = $crate::audit::append_entries!($tx, $head, [$event]);
+        entries.pop().expect("one event makes one entry")
+    }};
+}
+pub(crate) use append_entry;
+
+/// Seal the events of `$events` (an array or vector of `&AuditEvent`) one after the other onto
+/// `$head`, and write them, their record ids and the new head in `$tx` with one statement per
+/// table — the intake's group commit appends a whole batch this way. Evaluates to the stored
+/// entries (a `Vec`).
+macro_rules! append_entries {
+    ($tx:ident, $head:expr, $events:expr) => {{
+        let mut head: wushe_core::audit::Anchor = $head.clone();
+        let entries: Vec<wushe_core::audit::AuditEntry> = $events
+            .into_iter()
+            .map(|e: &wushe_core::audit::AuditEvent| {
+                let entry = wushe_core::audit::AuditEntry::seal(&head, e);
+                head = entry.anchor();
+                entry
+            })
+            .collect();
+        if !entries.is_empty() {
+            let mut q = sqlx::QueryBuilder::new($crate::audit::INSERT_ENTRIES);
+            q.push_values(entries.iter(), |mut b, entry| {
+                b.push_bind(entry.seq)
+                    .push_bind(entry.at_ms)
+                    .push_bind(entry.actor.as_deref())
+                    .push_bind(entry.roles.as_str())
+                    .push_bind(entry.region.as_deref())
+                    .push_bind(entry.action.as_str())
+                    .push_bind(entry.record_kind.as_deref())
+                    .push_bind(entry.record_ids.as_str())
+                    .push_bind(entry.request_id.as_deref())
+                    .push_bind(entry.outcome.as_str())
+                    .push_bind(entry.prev_hash.as_str())
+                    .push_bind(entry.hash.as_str());
+            });
+            q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
+            let refs: Vec<(&str, i64)> = entries
+                .iter()
+                .flat_map(|entry| entry.ids().map(move |id| (id, entry.seq)))
+                .collect();
+            if !refs.is_empty() {
+                let mut q = sqlx::QueryBuilder::new($crate::audit::INSERT_REFS);
+                q.push_values(refs, |mut b, (id, seq)| {
+                    b.push_bind(id).push_bind(seq);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
+            }
+            sqlx::query($crate::audit::MOVE_HEAD)
+                .bind(head.seq)
+                .bind(head.hash.as_str())
                 .execute(&mut *$tx)
                 .await
                 .map_err($crate::db_err)?;
         }
-        sqlx::query($crate::audit::MOVE_HEAD)
-            .bind(entry.seq)
-            .bind(entry.hash.as_str())
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::db_err)?;
-        entry
+        entries
     }};
 }
-pub(crate) use append_entry;
+pub(crate) use append_entries;
 
 #[derive(sqlx::FromRow)]
 struct EntryRow {

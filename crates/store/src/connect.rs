@@ -46,6 +46,12 @@ impl SqlStore {
                     // Deleted and overwritten content is zeroed, so an anonymised or purged
                     // value does not linger in free pages of the file.
                     .pragma("secure_delete", "on")
+                    // Statement journals and sort space stay in memory: a batch of the intake
+                    // writes more than SQLite keeps in memory before spilling to a temporary
+                    // file, and a file that cannot be opened (descriptors run out under a
+                    // surge) would fail the whole batch; nor should personal values pass
+                    // through temporary files.
+                    .pragma("temp_store", "memory")
                     .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)

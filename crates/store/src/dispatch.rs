@@ -20,7 +20,7 @@ use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
 use crate::live::{Announce, NeedSignal};
-use crate::need_work::insert_event;
+use crate::need_work::insert_events;
 use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
 
 const TASK_COLS: &str = "id, need_id, region_code, kind, mode, state, volunteer_id, created_by,
@@ -171,9 +171,8 @@ impl DispatchStore for SqlStore {
                     .bind(ms(o.offered_at)).bind(ms(o.expires_at)).bind(o.answered_at.map(ms))
                     .execute(&mut *tx).await.map_err(db_err)?;
             }
-            for e in &c.events {
-                insert_event!(tx, e);
-            }
+            let events: Vec<&wushe_core::needs::timeline::NeedEvent> = c.events.iter().collect();
+            insert_events!(tx, &events);
             for x in &c.notifications {
                 sqlx::query(
                     "INSERT INTO notifications (id, user_id, need_id, kind, level, at, read_at)
@@ -191,7 +190,7 @@ impl DispatchStore for SqlStore {
             }
             append_entry!(tx, head, audit);
             let signal = NeedSignal { id: t.need, region: region.clone() };
-            let announced = tx.announce(&signal).await.map_err(db_err)?;
+            let announced = tx.announce(std::slice::from_ref(&signal)).await.map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
             if !announced {
                 self.live.send(signal);

@@ -24,9 +24,9 @@ use wushe_core::needs::record::{IdempotencyClaim, Inserted, Need};
 use wushe_core::needs::timeline::NeedEvent;
 use wushe_core::{Error, Result};
 
-use crate::audit::{append_entry, lock_head};
+use crate::audit::{append_entries, lock_head};
 use crate::live::{Announce, Live, NeedSignal};
-use crate::need_work::insert_event;
+use crate::need_work::insert_events;
 use crate::{Db, db_err, ms, on_pool};
 
 /// Most needs in one transaction.
@@ -131,65 +131,92 @@ async fn writer(db: Db, live: Live, mut rx: mpsc::Receiver<Item>, stats: Arc<Int
     }
 }
 
-const INSERT: &str =
-    "INSERT INTO needs (id, code, link_hash, category, priority, reasons, advice, \
+const INSERT_NEEDS: &str = "INSERT INTO needs (id, code, link_hash, category, priority, reasons, advice, \
     state, escalation, region_code, who_for, basis, notice_version, contact_name, mobile, address, \
     description, subject, mobile_index, source, sla_next_at, created_at, updated_at, version, \
-    person_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-    $20, $21, $22, $23, $24, $25)";
+    person_id) ";
 
-const CLAIM: &str = "INSERT INTO idempotency (key, body_hash, need_id, created_at)
-    VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING";
+const CLAIMS: &str = "INSERT INTO idempotency (key, body_hash, need_id, created_at) ";
 
 const CLAIMED: &str = "SELECT body_hash, need_id FROM idempotency WHERE key = $1";
 
-/// One transaction for the batch: each item's result, and whether the signals were announced
-/// through the database.
+/// One transaction for the batch, with one statement per table for all of its needs: each
+/// item's result, and whether the signals were announced through the database.
 async fn write(db: &Db, items: &[Item]) -> Result<(Vec<Inserted>, bool)> {
+    // The first item with a key claims it; a later one with the same key is a replay or a
+    // mismatch of that claim, like a retry after the batch.
+    let mut seen = std::collections::HashSet::new();
+    let first: Vec<bool> = items
+        .iter()
+        .map(|i| seen.insert(i.claim.key.as_str()))
+        .collect();
     on_pool!(db, p => {
         let mut tx = p.begin().await.map_err(db_err)?;
-        let mut head: Anchor = lock_head!(tx);
+        let head: Anchor = lock_head!(tx);
+        let mut q = sqlx::QueryBuilder::new(CLAIMS);
+        q.push_values(items.iter().zip(&first).filter(|(_, f)| **f), |mut b, (item, _)| {
+            b.push_bind(item.claim.key.as_str())
+                .push_bind(item.claim.body_hash.as_str())
+                .push_bind(item.need.id.0)
+                .push_bind(ms(item.need.created_at));
+        });
+        q.push(" ON CONFLICT (key) DO NOTHING RETURNING key");
+        let claimed: std::collections::HashSet<String> =
+            q.build_query_scalar().fetch_all(&mut *tx).await.map_err(db_err)?.into_iter().collect();
         let mut results = Vec::with_capacity(items.len());
-        let mut announced = false;
-        for item in items {
-            let (n, claim) = (&item.need, &item.claim);
-            let claimed = sqlx::query(CLAIM)
-                .bind(&claim.key).bind(&claim.body_hash).bind(n.id.0).bind(ms(n.created_at))
-                .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
-            if claimed != 1 {
-                let (body_hash, first): (String, Uuid) = sqlx::query_as(CLAIMED)
-                    .bind(&claim.key).fetch_one(&mut *tx).await.map_err(db_err)?;
-                results.push(if body_hash == claim.body_hash {
-                    Inserted::Replay(NeedId(first))
-                } else {
-                    Inserted::Mismatch
-                });
+        for (item, first) in items.iter().zip(&first) {
+            if *first && claimed.contains(&item.claim.key) {
+                results.push(Inserted::New);
                 continue;
             }
-            let reasons = serde_json::to_string(&n.reasons).map_err(Error::internal)?;
-            let advice = serde_json::to_string(&n.advice).map_err(Error::internal)?;
-            let s = &n.sealed;
-            sqlx::query(INSERT)
-                .bind(n.id.0).bind(n.code.as_str()).bind(&n.link_hash)
-                .bind(n.category.as_str()).bind(n.priority.as_str()).bind(&reasons).bind(&advice)
-                .bind(n.state.as_str()).bind(n.escalation).bind(&n.region.0)
-                .bind(&n.who_for).bind(&n.basis).bind(&n.notice_version)
-                .bind(&s.contact_name).bind(&s.mobile).bind(&s.address).bind(&s.description)
-                .bind(&s.subject).bind(&s.mobile_index)
-                .bind(n.source.as_str()).bind(n.sla_next_at.map(ms))
-                .bind(ms(n.created_at)).bind(ms(n.updated_at)).bind(n.version)
-                .bind(n.person.map(|p| p.0))
-                .execute(&mut *tx).await.map_err(db_err)?;
-            insert_event!(tx, &item.created);
-            let entry = append_entry!(tx, head, &item.audit);
-            head = Anchor { seq: entry.seq, hash: entry.hash };
-            announced |= tx
-                .announce(&NeedSignal { id: n.id, region: n.region.clone() })
-                .await
-                .map_err(db_err)?;
-            results.push(Inserted::New);
+            let (body_hash, earlier): (String, Uuid) = sqlx::query_as(CLAIMED)
+                .bind(&item.claim.key).fetch_one(&mut *tx).await.map_err(db_err)?;
+            results.push(if body_hash == item.claim.body_hash {
+                Inserted::Replay(NeedId(earlier))
+            } else {
+                Inserted::Mismatch
+            });
         }
+        let new: Vec<&Item> = items
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| **r == Inserted::New)
+            .map(|(i, _)| i)
+            .collect();
+        if new.is_empty() {
+            tx.commit().await.map_err(db_err)?;
+            return Ok((results, false));
+        }
+        let texts = new
+            .iter()
+            .map(|i| Ok((serde_json::to_string(&i.need.reasons)?, serde_json::to_string(&i.need.advice)?)))
+            .collect::<std::result::Result<Vec<_>, serde_json::Error>>()
+            .map_err(Error::internal)?;
+        let mut q = sqlx::QueryBuilder::new(INSERT_NEEDS);
+        q.push_values(new.iter().zip(texts), |mut b, (item, (reasons, advice))| {
+            let (n, s) = (&item.need, &item.need.sealed);
+            b.push_bind(n.id.0).push_bind(n.code.as_str()).push_bind(n.link_hash.as_str())
+                .push_bind(n.category.as_str()).push_bind(n.priority.as_str())
+                .push_bind(reasons).push_bind(advice)
+                .push_bind(n.state.as_str()).push_bind(n.escalation).push_bind(n.region.0.as_str())
+                .push_bind(n.who_for.as_str()).push_bind(n.basis.as_str())
+                .push_bind(n.notice_version.as_str())
+                .push_bind(s.contact_name.as_slice()).push_bind(s.mobile.as_slice())
+                .push_bind(s.address.as_slice()).push_bind(s.description.as_slice())
+                .push_bind(s.subject.as_slice()).push_bind(s.mobile_index.as_str())
+                .push_bind(n.source.as_str()).push_bind(n.sla_next_at.map(ms))
+                .push_bind(ms(n.created_at)).push_bind(ms(n.updated_at)).push_bind(n.version)
+                .push_bind(n.person.map(|p| p.0));
+        });
+        q.build().execute(&mut *tx).await.map_err(db_err)?;
+        let events: Vec<&NeedEvent> = new.iter().map(|i| &i.created).collect();
+        insert_events!(tx, &events);
+        append_entries!(tx, head, new.iter().map(|i| &i.audit));
+        let signals: Vec<NeedSignal> = new
+            .iter()
+            .map(|i| NeedSignal { id: i.need.id, region: i.need.region.clone() })
+            .collect();
+        let announced = tx.announce(&signals).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok((results, announced))
     })

@@ -38,25 +38,29 @@ impl Live {
 /// The PostgreSQL channel that carries need signals between nodes.
 const CHANNEL: &str = "wushe_needs";
 
-/// Announce a changed need inside the open transaction. On PostgreSQL the announcement is a
+/// Announce changed needs inside the open transaction. On PostgreSQL the announcement is a
 /// `NOTIFY`, delivered to every node (this one included) only if the transaction commits;
 /// `true` then means "already on its way". On SQLite (one node) it is `false`: the caller
 /// sends to this process after the commit.
 pub(crate) trait Announce {
-    async fn announce(&mut self, signal: &NeedSignal) -> Result<bool, sqlx::Error>;
+    async fn announce(&mut self, signals: &[NeedSignal]) -> Result<bool, sqlx::Error>;
 }
 
 impl Announce for sqlx::Transaction<'_, sqlx::Sqlite> {
-    async fn announce(&mut self, _: &NeedSignal) -> Result<bool, sqlx::Error> {
+    async fn announce(&mut self, _: &[NeedSignal]) -> Result<bool, sqlx::Error> {
         Ok(false)
     }
 }
 
 impl Announce for sqlx::Transaction<'_, sqlx::Postgres> {
-    async fn announce(&mut self, signal: &NeedSignal) -> Result<bool, sqlx::Error> {
-        sqlx::query("SELECT pg_notify($1, $2)")
+    async fn announce(&mut self, signals: &[NeedSignal]) -> Result<bool, sqlx::Error> {
+        let payloads: Vec<String> = signals
+            .iter()
+            .map(|s| format!("{} {}", s.id, s.region.as_str()))
+            .collect();
+        sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
             .bind(CHANNEL)
-            .bind(format!("{} {}", signal.id, signal.region.as_str()))
+            .bind(payloads)
             .execute(&mut **self)
             .await?;
         Ok(true)

@@ -23,31 +23,36 @@ use crate::live::{Announce, NeedSignal};
 use crate::needs::{COLS, NeedRow};
 use crate::{SqlStore, at, db_err, ms, on_pool};
 
-pub(crate) const INSERT_EVENT: &str =
-    "INSERT INTO need_events (id, need_id, at, kind, actor_id, data, note)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const INSERT_EVENTS: &str =
+    "INSERT INTO need_events (id, need_id, at, kind, actor_id, data, note) ";
 
-/// Insert one timeline event in the open transaction `$tx`.
-macro_rules! insert_event {
-    ($tx:ident, $e:expr) => {{
-        let e: &wushe_core::needs::timeline::NeedEvent = $e;
-        let data = serde_json::to_string(&e.data).map_err(wushe_core::Error::internal)?;
-        sqlx::query($crate::need_work::INSERT_EVENT)
-            .bind(e.id.0)
-            .bind(e.need.0)
-            .bind($crate::ms(e.at))
-            .bind(e.kind.as_str())
-            .bind(e.actor.map(|a| a.0))
-            .bind(data)
-            .bind(e.note.as_deref())
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::db_err)?;
-        // The notifications this event causes, in the same transaction (see outbox.rs).
-        $crate::outbox::enqueue_for_event!($tx, e);
+/// Insert timeline events (`&[&NeedEvent]`) with one statement in the open transaction `$tx`,
+/// and queue the notifications they cause in the same transaction (see outbox.rs).
+macro_rules! insert_events {
+    ($tx:ident, $events:expr) => {{
+        let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
+        if !events.is_empty() {
+            let data = events
+                .iter()
+                .map(|e| serde_json::to_string(&e.data))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(wushe_core::Error::internal)?;
+            let mut q = sqlx::QueryBuilder::new($crate::need_work::INSERT_EVENTS);
+            q.push_values(events.iter().zip(data), |mut b, (e, data)| {
+                b.push_bind(e.id.0)
+                    .push_bind(e.need.0)
+                    .push_bind($crate::ms(e.at))
+                    .push_bind(e.kind.as_str())
+                    .push_bind(e.actor.map(|a| a.0))
+                    .push_bind(data)
+                    .push_bind(e.note.as_deref());
+            });
+            q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
+            $crate::outbox::enqueue_for_events!($tx, events);
+        }
     }};
 }
-pub(crate) use insert_event;
+pub(crate) use insert_events;
 
 const UPDATE_NEED: &str = "UPDATE needs SET priority = $1, reasons = $2, advice = $3, state = $4,
     escalation = $5, assignee_id = $6, acknowledged_at = $7, reviewed = $8, duplicate_of = $9,
@@ -137,9 +142,8 @@ impl NeedWorkStore for SqlStore {
             if updated != 1 {
                 return Err(changed_meanwhile());
             }
-            for e in &c.events {
-                insert_event!(tx, e);
-            }
+            let events: Vec<&NeedEvent> = c.events.iter().collect();
+            insert_events!(tx, &events);
             if let Some(r) = &c.referral {
                 sqlx::query(UPSERT_REFERRAL)
                     .bind(r.id.0).bind(r.need.0).bind(r.org.0).bind(r.state.as_str())
@@ -169,7 +173,7 @@ impl NeedWorkStore for SqlStore {
             }
             append_entry!(tx, head, audit);
             let signal = NeedSignal { id: n.id, region: n.region.clone() };
-            let announced = tx.announce(&signal).await.map_err(db_err)?;
+            let announced = tx.announce(std::slice::from_ref(&signal)).await.map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
             if !announced {
                 self.live.send(signal);

@@ -1,5 +1,5 @@
-//! SQL for notifications that leave wushe. `enqueue_for_event!` runs inside the transaction
-//! that writes a timeline event (every need change and the intake): a text for the resident
+//! SQL for notifications that leave wushe. `enqueue_for_events!` runs inside the transaction
+//! that writes timeline events (every need change and the intake): a text for the resident
 //! when the change is worth one and the need has a number, and one row per active webhook
 //! whose kinds and region cover it. Rows hold ids and kinds only. Claiming is one statement
 //! per row: SQLite serialises writers, PostgreSQL skips rows another node has locked.
@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::audit::AuditEvent;
 use wushe_core::ids::{NeedEventId, NeedId, OutboxId, SmsId, UserId, WebhookId};
+use wushe_core::needs::timeline::NeedEvent;
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::notify::sms::{SentCounts, SmsRecord};
 use wushe_core::notify::webhook::{self, Webhook};
@@ -20,61 +21,112 @@ use wushe_core::{Error, Result};
 use crate::audit::{append_entry, lock_head};
 use crate::{Db, SqlStore, at, db_err, ms, on_pool, scope_clause};
 
-/// A text for the resident: only when the need has a number (a non-empty blind index).
-pub(crate) const ENQUEUE_SMS: &str = "INSERT INTO outbox
-    (id, channel, kind, need_id, event_id, webhook_id, region_code, origin, next_at, created_at)
-    SELECT $1, 'sms', $2, id, $3, NULL, region_code, NULL, $4, $4 FROM needs
-    WHERE id = $5 AND mobile_index <> ''";
+/// The needs of a batch of events: their place, and whether they have a number to text (a
+/// non-empty blind index). Completed with `(…)` of ids.
+pub(crate) const NEEDS_TO_TELL: &str =
+    "SELECT id, region_code, mobile_index <> '' FROM needs WHERE id IN (";
 
-/// The active webhooks subscribed to a kind whose region covers the need's.
-pub(crate) const SUBSCRIBERS: &str = "SELECT w.id FROM webhooks w, needs n
-    WHERE n.id = $1 AND w.active = TRUE AND w.kinds LIKE $2
-      AND substr(n.region_code, 1, length(w.region_code)) = w.region_code
-    ORDER BY w.id";
+/// The webhooks that may receive anything.
+pub(crate) const ACTIVE_HOOKS: &str =
+    "SELECT id, region_code, kinds FROM webhooks WHERE active = TRUE ORDER BY id";
 
-pub(crate) const ENQUEUE_WEBHOOK: &str = "INSERT INTO outbox
-    (id, channel, kind, need_id, event_id, webhook_id, region_code, origin, next_at, created_at)
-    SELECT $1, 'webhook', $2, id, $3, $4, region_code, NULL, $5, $5 FROM needs WHERE id = $6";
+pub(crate) const INSERT_ROWS: &str = "INSERT INTO outbox
+    (id, channel, kind, need_id, event_id, webhook_id, region_code, origin, next_at, created_at) ";
 
-/// Queue what a timeline event causes, in the open transaction `$tx`.
-macro_rules! enqueue_for_event {
-    ($tx:ident, $e:expr) => {{
-        let e: &wushe_core::needs::timeline::NeedEvent = $e;
-        let kind = e.kind.as_str();
-        if wushe_core::notify::sms::texts_resident(e.kind) {
-            sqlx::query($crate::outbox::ENQUEUE_SMS)
-                .bind(uuid::Uuid::now_v7())
-                .bind(kind)
-                .bind(e.id.0)
-                .bind($crate::ms(e.at))
-                .bind(e.need.0)
-                .execute(&mut *$tx)
-                .await
-                .map_err($crate::db_err)?;
+/// One outbox row an event causes: a text (`hook` is `None`) or a webhook delivery.
+pub(crate) struct Queued<'a> {
+    pub event: &'a NeedEvent,
+    pub region: &'a str,
+    pub hook: Option<Uuid>,
+}
+
+/// What `events` cause: a text for the resident when the kind is worth one and the need has a
+/// number; one delivery per active webhook whose kinds hold the event's kind and whose region
+/// covers the need's. `needs` are `(id, region, has a number)`, `hooks` `(id, region, kinds
+/// column)` in id order.
+pub(crate) fn queued<'a>(
+    events: &[&'a NeedEvent],
+    needs: &'a [(Uuid, String, bool)],
+    hooks: &[(Uuid, String, String)],
+) -> Vec<Queued<'a>> {
+    let mut rows = Vec::new();
+    for &event in events {
+        let Some((_, region, has_number)) = needs.iter().find(|(id, ..)| *id == event.need.0)
+        else {
+            continue;
+        };
+        if *has_number && wushe_core::notify::sms::texts_resident(event.kind) {
+            rows.push(Queued {
+                event,
+                region,
+                hook: None,
+            });
         }
-        if wushe_core::notify::webhook::KINDS.contains(&e.kind) {
-            let hooks: Vec<(uuid::Uuid,)> = sqlx::query_as($crate::outbox::SUBSCRIBERS)
-                .bind(e.need.0)
-                .bind(format!("%,{kind},%"))
+        if webhook::KINDS.contains(&event.kind) {
+            for (hook, hook_region, kinds) in hooks {
+                if region.starts_with(hook_region.as_str())
+                    && webhook::parse_kinds_column(kinds).contains(&event.kind)
+                {
+                    rows.push(Queued {
+                        event,
+                        region,
+                        hook: Some(*hook),
+                    });
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// Queue what the timeline events `$events` (`&[&NeedEvent]`) cause, in the open transaction
+/// `$tx`: two reads and one insert for the whole batch, however many events.
+macro_rules! enqueue_for_events {
+    ($tx:ident, $events:expr) => {{
+        let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
+        let worth = |k| {
+            wushe_core::notify::sms::texts_resident(k)
+                || wushe_core::notify::webhook::KINDS.contains(&k)
+        };
+        if events.iter().any(|e| worth(e.kind)) {
+            let mut q = sqlx::QueryBuilder::new($crate::outbox::NEEDS_TO_TELL);
+            let mut ids = q.separated(", ");
+            for e in events {
+                ids.push_bind(e.need.0);
+            }
+            q.push(")");
+            let needs: Vec<(uuid::Uuid, String, bool)> = q
+                .build_query_as()
                 .fetch_all(&mut *$tx)
                 .await
                 .map_err($crate::db_err)?;
-            for (hook,) in hooks {
-                sqlx::query($crate::outbox::ENQUEUE_WEBHOOK)
-                    .bind(uuid::Uuid::now_v7())
-                    .bind(kind)
-                    .bind(e.id.0)
-                    .bind(hook)
-                    .bind($crate::ms(e.at))
-                    .bind(e.need.0)
-                    .execute(&mut *$tx)
+            let hooks: Vec<(uuid::Uuid, String, String)> =
+                sqlx::query_as($crate::outbox::ACTIVE_HOOKS)
+                    .fetch_all(&mut *$tx)
                     .await
                     .map_err($crate::db_err)?;
+            let rows = $crate::outbox::queued(events, &needs, &hooks);
+            if !rows.is_empty() {
+                let mut q = sqlx::QueryBuilder::new($crate::outbox::INSERT_ROWS);
+                q.push_values(rows, |mut b, r| {
+                    let at = $crate::ms(r.event.at);
+                    b.push_bind(uuid::Uuid::now_v7())
+                        .push_bind(if r.hook.is_some() { "webhook" } else { "sms" })
+                        .push_bind(r.event.kind.as_str())
+                        .push_bind(r.event.need.0)
+                        .push_bind(r.event.id.0)
+                        .push_bind(r.hook)
+                        .push_bind(r.region)
+                        .push_bind(None::<String>)
+                        .push_bind(at)
+                        .push_bind(at);
+                });
+                q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
             }
         }
     }};
 }
-pub(crate) use enqueue_for_event;
+pub(crate) use enqueue_for_events;
 
 const COLS: &str = "id, channel, kind, need_id, event_id, webhook_id, region_code, origin, state, \
     attempts, next_at, last_error, created_at, done_at";
