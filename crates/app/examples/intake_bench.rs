@@ -1,9 +1,12 @@
 //! Benchmark of the green channel's intake (QUALITY.md P1–P3). Starts wushe in this process
 //! (its own runtime, rate limits lifted) on a fresh SQLite file — and on PostgreSQL when
-//! WUSHE_BENCH_POSTGRES_URL names a database it may fill — and loads it over real HTTP:
+//! WUSHE_BENCH_POSTGRES_URL names a database it may connect to and create databases from
+//! (`wushe_bench_durable`, `wushe_bench_normal`, dropped and made afresh) — and loads it over
+//! real HTTP, every phase on each backend:
 //!
 //! - P1: 64 connections, closed loop: requests/s, p50/p99, rows per commit; the same with
-//!   `synchronous=NORMAL`, and the ratio durable ÷ normal.
+//!   commits that are not durable (SQLite `synchronous=NORMAL`, PostgreSQL
+//!   `synchronous_commit=off`), and the ratio durable ÷ not durable.
 //! - P2: 500 requests/s open loop (latency from the scheduled send time): p99, against a
 //!   4 KiB fdatasync probe in the same directory and run.
 //! - P3: three times the measured capacity, open loop, with 2,000 idle connections held
@@ -267,41 +270,57 @@ fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().tls_backend_preconfigured(tls.clone())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), BoxError> {
-    wushe_app::init_tracing();
-    let secs = seconds();
-    println!("intake benchmark: {secs} s per phase, load generator in the same process");
+/// A new, empty database next to the one `url` names (dropped first if a previous run left
+/// it); its URL.
+async fn fresh_postgres(url: &str, durable: bool) -> String {
+    let name = format!("wushe_bench_{}", if durable { "durable" } else { "normal" });
+    let pool = sqlx::PgPool::connect(url)
+        .await
+        .expect("connect to PostgreSQL");
+    for sql in [
+        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        format!("CREATE DATABASE \"{name}\""),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .expect("create the bench database");
+    }
+    pool.close().await;
+    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url);
+    format!("{base}/{name}")
+}
 
-    // P1 on SQLite, durable and not.
-    let (dir, cfg) = sqlite("full", true);
-    let full = serve(cfg);
+/// P1, P2 and P3 on one backend: `open(durable)` gives a fresh server and the directory to
+/// probe and remove afterwards.
+async fn phases(name: &str, secs: u64, open: impl AsyncFn(bool) -> (PathBuf, Server)) {
+    let (dir, full) = open(true).await;
     let (rps, p50, p99, rpc) = closed_loop(&full, 64, secs).await;
     println!(
-        "P1 SQLite synchronous=FULL   64 conns: {rps:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc:6.1}",
+        "P1 {name} durable      64 conns: {rps:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc:6.1}",
         ms(p50),
         ms(p99)
     );
-    let (dir_n, cfg_n) = sqlite("normal", false);
-    let normal = serve(cfg_n);
+    let (dir_n, normal) = open(false).await;
     let (rps_n, p50_n, p99_n, rpc_n) = closed_loop(&normal, 64, secs).await;
     println!(
-        "P1 SQLite synchronous=NORMAL 64 conns: {rps_n:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc_n:6.1}",
+        "P1 {name} not durable  64 conns: {rps_n:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc_n:6.1}",
         ms(p50_n),
         ms(p99_n)
     );
     println!(
-        "P1 ratio durable ÷ normal: {:.2} (target ≥ 0.6)",
+        "P1 {name} ratio durable ÷ not durable: {:.2} (target ≥ 0.6)",
         rps / rps_n
     );
     drop(normal);
     let _ = std::fs::remove_dir_all(&dir_n);
 
-    // P2: 500/s open loop against the fdatasync probe.
+    // P2: 500/s open loop against the fdatasync probe (in the data directory; for
+    // PostgreSQL that is the bench's own directory on the same disk as the cluster here).
     let (p99_open, statuses) = open_loop(&full.base, 500, secs).await;
     let probe = fdatasync_probe(&dir);
     println!(
-        "P2 500 req/s open loop: p99 {:6.2} ms; 4 KiB fdatasync p99 {:6.2} ms; bound 2×probe+2 ms = {:6.2} ms ({}); answers {statuses:?}",
+        "P2 {name} 500 req/s open loop: p99 {:6.2} ms; 4 KiB fdatasync p99 {:6.2} ms; bound 2×probe+2 ms = {:6.2} ms ({}); answers {statuses:?}",
         ms(p99_open),
         ms(probe),
         ms(probe) * 2.0 + 2.0,
@@ -336,29 +355,38 @@ async fn main() -> Result<(), BoxError> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     println!(
-        "P3 overload at {rate} req/s (3× P1) with 2,000 idle connections: answers {statuses:?}; a need accepted again after {}",
+        "P3 {name} overload at {rate} req/s (3× P1) with 2,000 idle connections: answers {statuses:?}; a need accepted again after {}",
         healthy
             .map(|d| format!("{:.2} s", d.as_secs_f64()))
             .unwrap_or_else(|| "never (30 s)".into())
     );
     drop(full);
     let _ = std::fs::remove_dir_all(&dir);
+}
 
-    // P1 on PostgreSQL.
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), BoxError> {
+    wushe_app::init_tracing();
+    let secs = seconds();
+    println!(
+        "intake benchmark: {secs} s per phase, load generator in the same process; \
+         status 0 = the generator could not connect"
+    );
+    phases("SQLite    ", secs, async |durable| {
+        let (dir, cfg) = sqlite(if durable { "full" } else { "normal" }, durable);
+        (dir, serve(cfg))
+    })
+    .await;
     if let Ok(url) = std::env::var("WUSHE_BENCH_POSTGRES_URL") {
-        let dir = temp("pg");
-        let key = dir.join("secret.key");
-        let ring = wushe_core::crypto::Keyring::generate()?;
-        wushe_app::keys::write_new_key_file(&key, &ring)?;
-        let pg = serve(config(&dir, url, Some(key), true));
-        let (rps, p50, p99, rpc) = closed_loop(&pg, 64, secs).await;
-        println!(
-            "P1 PostgreSQL               64 conns: {rps:8.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  rows/commit {rpc:6.1}",
-            ms(p50),
-            ms(p99)
-        );
-        drop(pg);
-        let _ = std::fs::remove_dir_all(&dir);
+        phases("PostgreSQL", secs, async |durable| {
+            let dir = temp(if durable { "pg" } else { "pg-normal" });
+            let key = dir.join("secret.key");
+            let ring = wushe_core::crypto::Keyring::generate().expect("key");
+            wushe_app::keys::write_new_key_file(&key, &ring).expect("key file");
+            let db = fresh_postgres(&url, durable).await;
+            (dir.clone(), serve(config(&dir, db, Some(key), durable)))
+        })
+        .await;
     }
     Ok(())
 }

@@ -47,9 +47,10 @@ pub struct Config {
     pub mlps_mode: bool,
     /// The green channel's SLA intervals per priority (P1…P4).
     pub sla: SlaPolicy,
-    /// SQLite `synchronous=FULL` (true, the default): a commit is on disk before anyone is
-    /// told. `false` (NORMAL) only to measure what durability costs: a power cut may lose the
-    /// last commits.
+    /// A commit is on disk before anyone is told (true, the default: SQLite
+    /// `synchronous=FULL`, PostgreSQL `synchronous_commit=on`). `false` (SQLite NORMAL,
+    /// PostgreSQL `synchronous_commit=off`) only to measure what durability costs: a power cut
+    /// may lose the last commits.
     pub durable_commits: bool,
     /// Welfare checks: days between checks per care level (default A 1, B 3, C 7).
     pub check_days: [i64; 3],

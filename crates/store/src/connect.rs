@@ -30,6 +30,8 @@ pub fn backend_of(url: &str) -> Result<Backend, String> {
 
 impl SqlStore {
     /// Open the database named by `url` (SQLite file created if missing) and run migrations.
+    /// `synchronous_full` false trades the last commits before a crash for speed (SQLite
+    /// `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`).
     pub async fn open(url: &str, synchronous_full: bool) -> Result<SqlStore, String> {
         let db = match backend_of(url)? {
             Backend::Sqlite => {
@@ -61,8 +63,13 @@ impl SqlStore {
                 Db::Sqlite(pool)
             }
             Backend::Postgres => {
-                let opts = PgConnectOptions::from_str(url)
+                let mut opts = PgConnectOptions::from_str(url)
                     .map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+                if !synchronous_full {
+                    // The same trade as SQLite's NORMAL: a crash may lose the last commits,
+                    // never corrupt (for benchmarks and throwaway installs).
+                    opts = opts.options([("synchronous_commit", "off")]);
+                }
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
