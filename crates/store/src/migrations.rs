@@ -94,6 +94,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0015_people_street_due.sql"),
         include_str!("../migrations/postgres/0015_people_street_due.sql"),
     ),
+    (
+        16,
+        "0016_sms_codes",
+        include_str!("../migrations/sqlite/0016_sms_codes.sql"),
+        include_str!("../migrations/postgres/0016_sms_codes.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -112,6 +118,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0012_dispatch",
     "0014_people_due_days",
     "0015_people_street_due",
+    "0016_sms_codes",
 ];
 
 /// The migrator for one backend.
