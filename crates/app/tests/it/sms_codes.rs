@@ -111,7 +111,7 @@ async fn a_sign_up_with_the_texted_code_is_recorded_verified_and_staff_see_no_wa
     let mut public = app.client();
     let page = text(public.get(&path).await).await;
     assert!(page.contains("发送验证码") && page.contains("name=\"code\""));
-    assert!(page.contains(&format!("formaction=\"/callups/{c}/code\"")));
+    assert!(page.contains(&format!("formaction=\"/callups/{c}/code#send-code\"")));
     assert!(!page.contains("暂未通过短信验证"));
     // Without a code the sign-up is refused, and nothing is recorded.
     let res = public.post_form(&path, &fields("13812345678", "")).await;
