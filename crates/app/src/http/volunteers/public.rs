@@ -454,8 +454,9 @@ pub async fn send_code(
         }
     };
     if capped {
-        let Error::Invalid(errors) = codes::capped() else {
-            unreachable!("capped() is a field error")
+        let errors = match codes::capped() {
+            Error::Invalid(f) => f,
+            other => return Err(other.into()),
         };
         return again(
             &s,
