@@ -74,6 +74,8 @@ pub struct Shared {
     pub outbound: reqwest::Client,
     /// Rate limits of the public tracking-link recovery form (the intake's).
     pub recover_limit: Arc<http::intake_limit::IntakeLimiter>,
+    /// Rate limits of asking for a one-time code (sign-up and login; the intake's).
+    pub code_limit: Arc<http::intake_limit::IntakeLimiter>,
     /// Registry imports running or waiting for confirmation on this node.
     pub imports: Arc<http::people::import::Imports>,
 }
@@ -159,9 +161,14 @@ impl App {
             config.intake_per_ip_per_minute,
             config.intake_global_per_second,
         ));
+        let code_limit = Arc::new(http::intake_limit::IntakeLimiter::new(
+            config.intake_per_ip_per_minute,
+            config.intake_global_per_second,
+        ));
         let state = AppState(Arc::new(Shared {
             outbound,
             recover_limit,
+            code_limit,
             intake_limit,
             advice_limit,
             store: Arc::new(sql.clone()),

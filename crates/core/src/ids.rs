@@ -61,4 +61,5 @@ typed_id!(
     OutboxId,
     WebhookId,
     SmsId,
+    SmsCodeId,
 );

@@ -18,12 +18,13 @@ use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, VolunteerT
 use crate::error::Result;
 use crate::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
 use crate::ids::{GrantId, JobId, NeedId, OrgId, PersonId, TokenId, UserId};
-use crate::ids::{OfferId, OutboxId, TaskId, WebhookId};
+use crate::ids::{OfferId, OutboxId, SmsCodeId, TaskId, WebhookId};
 use crate::jobs::{Job, NewJob};
 use crate::needs::queue::NeedQuery;
 use crate::needs::record::{IdempotencyClaim, Inserted, Need};
 use crate::needs::timeline::{NeedChange, NeedEvent, Notification, Referral, Task};
 use crate::needs::tracking::TrackingCode;
+use crate::notify::codes::{Purpose, SmsCode};
 use crate::notify::sms::{SentCounts, SmsRecord};
 use crate::notify::webhook::Webhook;
 use crate::notify::{Channel, Finish, OutboxMessage, OutboxState};
@@ -628,6 +629,14 @@ pub trait NotifyStore: Send + Sync {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>>;
+    /// Claim one row if it is pending and not held (a code's text is delivered at once by
+    /// the request that asked for it; the worker would take it a second later otherwise).
+    async fn claim_outbox_row(
+        &self,
+        id: OutboxId,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<OutboxMessage>>;
     /// Finish every pending row of a channel as not sent, in one statement (texts switched
     /// off: no row costs a transaction of its own).
     async fn skip_outbox(&self, channel: Channel, why: &str, now: OffsetDateTime) -> Result<u64>;
@@ -676,6 +685,32 @@ pub trait NotifyStore: Send + Sync {
     ) -> Result<Vec<(NeedId, TrackingCode, RegionCode)>>;
 }
 
+/// One-time codes texted for sign-ups and logins (`notify::codes`).
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Store a code and queue its text, in one transaction: any live code of the same purpose
+    /// and number is marked used first (a new code replaces the old).
+    async fn issue_sms_code(
+        &self,
+        code: &SmsCode,
+        message: &OutboxMessage,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    async fn sms_code(&self, id: SmsCodeId) -> Result<Option<SmsCode>>;
+    /// Count one try on the live code of this purpose whose number's blind index is one of
+    /// `candidates` (unused, unexpired, fewer than `max_tries` tries) and return it; `None`
+    /// when there is no such code. The count is taken before any comparison.
+    async fn try_sms_code(
+        &self,
+        purpose: Purpose,
+        candidates: &[String],
+        max_tries: i64,
+        now: OffsetDateTime,
+    ) -> Result<Option<SmsCode>>;
+    /// Mark a code used; `false` when it already was (a code works once).
+    async fn use_sms_code(&self, id: SmsCodeId, now: OffsetDateTime) -> Result<bool>;
+}
+
 /// Everything the domain needs from storage.
 pub trait Store:
     RegionStore
@@ -695,6 +730,7 @@ pub trait Store:
     + DispatchStore
     + HealthStore
     + NotifyStore
+    + CodeStore
 {
 }
 
@@ -716,5 +752,6 @@ impl<T> Store for T where
         + VolunteerStore
         + DispatchStore
         + NotifyStore
+        + CodeStore
 {
 }

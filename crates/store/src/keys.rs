@@ -38,6 +38,8 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     wushe_core::notify::webhook::SECRET,
     wushe_core::notify::sms::DEMO_PHONE,
     wushe_core::notify::sms::DEMO_BODY,
+    wushe_core::notify::codes::PHONE,
+    wushe_core::notify::codes::CODE,
 ];
 
 /// Refuse any column not in the registry (the names go into SQL text).

@@ -6,6 +6,7 @@
 //! `match` shows both side by side.
 
 mod audit;
+mod codes;
 mod connect;
 mod dispatch;
 mod intake;

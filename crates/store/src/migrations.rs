@@ -95,6 +95,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0015_people_street_due.sql"),
     ),
     (
+        16,
+        "0016_sms_codes",
+        include_str!("../migrations/sqlite/0016_sms_codes.sql"),
+        include_str!("../migrations/postgres/0016_sms_codes.sql"),
+    ),
+    (
         17,
         "0017_need_child_keys",
         include_str!("../migrations/sqlite/0017_need_child_keys.sql"),
@@ -118,6 +124,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0012_dispatch",
     "0014_people_due_days",
     "0015_people_street_due",
+    "0016_sms_codes",
     "0017_need_child_keys",
 ];
 

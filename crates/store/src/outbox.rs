@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::audit::AuditEvent;
-use wushe_core::ids::{NeedEventId, NeedId, OutboxId, SmsId, UserId, WebhookId};
+use wushe_core::ids::{NeedEventId, NeedId, OutboxId, SmsCodeId, SmsId, UserId, WebhookId};
 use wushe_core::needs::timeline::NeedEvent;
 use wushe_core::needs::tracking::TrackingCode;
 use wushe_core::notify::sms::{SentCounts, SmsRecord};
@@ -128,28 +128,29 @@ macro_rules! enqueue_for_events {
 }
 pub(crate) use enqueue_for_events;
 
-const COLS: &str = "id, channel, kind, need_id, event_id, webhook_id, region_code, origin, state, \
-    attempts, next_at, last_error, created_at, done_at";
+const COLS: &str = "id, channel, kind, need_id, code_id, event_id, webhook_id, region_code, origin, \
+    state, attempts, next_at, last_error, created_at, done_at";
 
 const CLAIM_SQLITE: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
     WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $2
                    AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_at LIMIT $3)
-    RETURNING id, channel, kind, need_id, event_id, webhook_id, region_code, origin, state,
-    attempts, next_at, last_error, created_at, done_at";
+    RETURNING id, channel, kind, need_id, code_id, event_id, webhook_id, region_code, origin,
+    state, attempts, next_at, last_error, created_at, done_at";
 
 const CLAIM_PG: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
     WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $2
                    AND (locked_until IS NULL OR locked_until <= $2) ORDER BY next_at LIMIT $3
                    FOR UPDATE SKIP LOCKED)
-    RETURNING id, channel, kind, need_id, event_id, webhook_id, region_code, origin, state,
-    attempts, next_at, last_error, created_at, done_at";
+    RETURNING id, channel, kind, need_id, code_id, event_id, webhook_id, region_code, origin,
+    state, attempts, next_at, last_error, created_at, done_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
     channel: String,
     kind: String,
-    need_id: Uuid,
+    need_id: Option<Uuid>,
+    code_id: Option<Uuid>,
     event_id: Option<Uuid>,
     webhook_id: Option<Uuid>,
     region_code: String,
@@ -173,7 +174,8 @@ impl TryFrom<Row> for OutboxMessage {
             id: OutboxId(r.id),
             channel: Channel::parse(&r.channel).ok_or_else(|| bad("channel"))?,
             kind: r.kind,
-            need: NeedId(r.need_id),
+            need: r.need_id.map(NeedId),
+            code: r.code_id.map(SmsCodeId),
             event: r.event_id.map(NeedEventId),
             webhook: r.webhook_id.map(WebhookId),
             region: RegionCode(r.region_code),
@@ -230,9 +232,29 @@ struct SmsRow {
     at: i64,
 }
 
-const INSERT_OUTBOX: &str = "INSERT INTO outbox
-    (id, channel, kind, need_id, event_id, webhook_id, region_code, origin, next_at, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox
+    (id, channel, kind, need_id, code_id, event_id, webhook_id, region_code, origin, next_at,
+     created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// Bind an outbox row to [`INSERT_OUTBOX`].
+macro_rules! bind_outbox {
+    ($q:expr, $m:expr) => {{
+        let m: &wushe_core::notify::OutboxMessage = $m;
+        $q.bind(m.id.0)
+            .bind(m.channel.as_str())
+            .bind(m.kind.clone())
+            .bind(m.need.map(|n| n.0))
+            .bind(m.code.map(|c| c.0))
+            .bind(m.event.map(|e| e.0))
+            .bind(m.webhook.map(|w| w.0))
+            .bind(m.region.as_str().to_string())
+            .bind(m.origin.clone())
+            .bind($crate::ms(m.next_at))
+            .bind($crate::ms(m.created_at))
+    }};
+}
+pub(crate) use bind_outbox;
 
 const INSERT_SMS: &str = "INSERT INTO sms_sent
     (id, outbox_id, phone_index, origin, outcome, mode, phone, body, at)
@@ -253,11 +275,7 @@ impl NotifyStore for SqlStore {
             let mut tx = p.begin().await.map_err(db_err)?;
             let head = lock_head!(tx);
             for m in messages {
-                sqlx::query(INSERT_OUTBOX)
-                    .bind(m.id.0).bind(m.channel.as_str()).bind(&m.kind).bind(m.need.0)
-                    .bind(m.event.map(|e| e.0)).bind(m.webhook.map(|w| w.0))
-                    .bind(m.region.as_str()).bind(m.origin.as_deref())
-                    .bind(ms(m.next_at)).bind(ms(m.created_at))
+                bind_outbox!(sqlx::query(INSERT_OUTBOX), m)
                     .execute(&mut *tx).await.map_err(db_err)?;
             }
             append_entry!(tx, head, audit);
@@ -297,6 +315,25 @@ impl NotifyStore for SqlStore {
             .collect::<Result<_>>()?;
         v.sort_by_key(|m| (m.next_at, m.id));
         Ok(v)
+    }
+
+    async fn claim_outbox_row(
+        &self,
+        id: OutboxId,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<OutboxMessage>> {
+        let sql = format!(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1
+             WHERE id = $2 AND state = 'pending' AND next_at <= $3
+               AND (locked_until IS NULL OR locked_until <= $3)
+             RETURNING {COLS}"
+        );
+        let row: Option<Row> =
+            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(ms(lease_until)).bind(id.0).bind(ms(now)).fetch_optional(p).await)
+            .map_err(db_err)?;
+        row.map(OutboxMessage::try_from).transpose()
     }
 
     async fn skip_outbox(&self, channel: Channel, why: &str, now: OffsetDateTime) -> Result<u64> {

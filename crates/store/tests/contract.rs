@@ -1635,6 +1635,8 @@ async fn postgres_honours_sslmode_in_the_url() {
     store.close().await;
 }
 
+#[path = "contract/codes.rs"]
+mod codes;
 #[path = "contract/dispatch.rs"]
 mod dispatch;
 #[path = "contract/intake.rs"]

@@ -38,6 +38,8 @@ struct LoginPage {
     next: String,
     /// Why the last attempt was refused, in the page's language (empty: it was not).
     error: String,
+    /// Texts can be sent: volunteers may log in with a code (`/login/sms`).
+    sms: bool,
 }
 
 #[derive(Deserialize)]
@@ -46,7 +48,11 @@ struct NextQuery {
     next: String,
 }
 
-async fn login_page(page: Page, Query(q): Query<NextQuery>) -> Result<Response, HttpError> {
+async fn login_page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, HttpError> {
     if page.actor.is_some() {
         return Ok(see_other(&safe_next(&q.next)));
     }
@@ -57,6 +63,7 @@ async fn login_page(page: Page, Query(q): Query<NextQuery>) -> Result<Response, 
             username: String::new(),
             next: q.next,
             error: String::new(),
+            sms: sms_login(&state),
         },
     )
 }
@@ -67,6 +74,11 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+}
+
+/// Whether volunteers may log in with a text code here.
+fn sms_login(state: &AppState) -> bool {
+    state.config.notify.sms.mode != crate::notify::SmsMode::Off
 }
 
 /// Only local paths are followed after login (no open redirect).
@@ -80,7 +92,7 @@ pub(crate) fn safe_next(next: &str) -> String {
 
 /// The login page again, saying why the attempt was refused: the same answer for known and
 /// unknown names, and for right and wrong passwords while a lock holds.
-fn refuse(page: Page, f: LoginForm, why: Refused) -> Result<Response, HttpError> {
+fn refuse(state: &AppState, page: Page, f: LoginForm, why: Refused) -> Result<Response, HttpError> {
     let (zh, en) = why.message();
     let error = page.t(&zh, &en).to_string();
     let p = LoginPage {
@@ -88,6 +100,7 @@ fn refuse(page: Page, f: LoginForm, why: Refused) -> Result<Response, HttpError>
         username: f.username,
         next: f.next,
         error,
+        sms: sms_login(state),
     };
     match why {
         Refused::Throttled { retry_after } => {
@@ -110,7 +123,7 @@ async fn login(
     let name = f.username.trim().to_lowercase();
     let defence = Defence::new(&state, &name, ip);
     if let Some(why) = defence.gate().await? {
-        return refuse(page, f, why);
+        return refuse(&state, page, f, why);
     }
     let user = state.store.user_by_name(&name).await?;
     let stored = match &user {
@@ -141,7 +154,7 @@ async fn login(
                 .failed(user.as_ref().filter(|u| !u.disabled))
                 .await?;
             tracing::info!("login failed");
-            return refuse(page, f, why);
+            return refuse(&state, page, f, why);
         }
     };
     defence.succeeded(&user, &old_hash, upgraded).await?;

@@ -26,6 +26,7 @@ pub mod routes;
 pub mod second_factor;
 pub mod security;
 pub mod session;
+mod sms_login;
 pub mod tokens;
 pub mod users;
 pub mod volunteers;
@@ -45,6 +46,7 @@ pub fn routes() -> routes::Routes {
         .merge(auth::router())
         .merge(account::router())
         .merge(second_factor::router())
+        .merge(sms_login::router())
         .merge(regions::router())
         .merge(orgs::router())
         .merge(users::router())

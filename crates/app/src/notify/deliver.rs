@@ -5,12 +5,13 @@
 
 use time::OffsetDateTime;
 use wushe_core::crypto::Lookup;
-use wushe_core::ids::SmsId;
+use wushe_core::ids::{OutboxId, SmsId};
 use wushe_core::needs::record::{self, Need};
 use wushe_core::needs::service::stored_link_secret;
+use wushe_core::notify::codes;
 use wushe_core::notify::sms::{self as rules, SmsRecord};
 use wushe_core::notify::webhook::{SECRET, check_url};
-use wushe_core::notify::{Channel, Finish, OutboxMessage};
+use wushe_core::notify::{Channel, Finish, OutboxMessage, SMS_CODE};
 use wushe_core::{Error, Result};
 
 use super::{SmsMode, sms, webhook};
@@ -40,23 +41,39 @@ pub async fn deliver(state: &AppState) -> Result<usize> {
             return Ok(n);
         }
         for m in rows {
-            let (finish, sms) = match attempt(state, &m).await {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(outbox = %m.id, error = %e, "notification could not be prepared");
-                    (failure(state, &m, "internal error"), None)
-                }
-            };
-            if let Finish::Dead(e) = &finish {
-                tracing::warn!(outbox = %m.id, channel = m.channel.as_str(), error = %e, "notification moved to the dead letter");
-            }
-            state
-                .store
-                .finish_outbox(m.id, &finish, sms.as_ref(), state.clock.now())
-                .await?;
+            handle(state, &m).await?;
             n += 1;
         }
     }
+}
+
+/// Deliver one row now if it is due and nobody holds it (a code's text, from the request
+/// that asked for it); how that attempt ended, or `None` when the row was not claimable.
+pub async fn deliver_row(state: &AppState, id: OutboxId) -> Result<Option<Finish>> {
+    let now = state.clock.now();
+    match state.store.claim_outbox_row(id, now, now + LEASE).await? {
+        Some(m) => handle(state, &m).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Attempt one claimed row and record the outcome.
+async fn handle(state: &AppState, m: &OutboxMessage) -> Result<Finish> {
+    let (finish, sms) = match attempt(state, m).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(outbox = %m.id, error = %e, "notification could not be prepared");
+            (failure(state, m, "internal error"), None)
+        }
+    };
+    if let Finish::Dead(e) = &finish {
+        tracing::warn!(outbox = %m.id, channel = m.channel.as_str(), error = %e, "notification moved to the dead letter");
+    }
+    state
+        .store
+        .finish_outbox(m.id, &finish, sms.as_ref(), state.clock.now())
+        .await?;
+    Ok(finish)
 }
 
 fn jitter() -> u32 {
@@ -95,28 +112,63 @@ fn phone_of(state: &AppState, need: &Need) -> Result<Option<String>> {
     Ok(Some(phone).filter(|p| !p.trim().is_empty()))
 }
 
+/// The number and words of a text, made now from the row's ids; `Err` with why it is not
+/// sent (the need is gone, no number, the code was replaced …).
+async fn compose(
+    state: &AppState,
+    m: &OutboxMessage,
+) -> Result<std::result::Result<(String, String, String), &'static str>> {
+    let cfg = &state.config.notify;
+    if m.kind == SMS_CODE {
+        let Some(id) = m.code else {
+            return Ok(Err("no code"));
+        };
+        let Some(c) = state.store.sms_code(id).await? else {
+            return Ok(Err("the code is gone"));
+        };
+        if !c.live(state.clock.now()) {
+            return Ok(Err("the code was replaced, used or has expired"));
+        }
+        let phone = state.cipher.open_str(codes::PHONE.field(id.0), &c.phone)?;
+        let code = state.cipher.open_str(codes::CODE.field(id.0), &c.code)?;
+        return Ok(Ok((
+            phone,
+            codes::text(&cfg.sms.sender, &code),
+            c.phone_index,
+        )));
+    }
+    let Some(need_id) = m.need else {
+        return Ok(Err("no need"));
+    };
+    let Some(need) = state.store.need(need_id).await? else {
+        return Ok(Err("the need is gone"));
+    };
+    let Some(phone) = phone_of(state, &need)? else {
+        return Ok(Err("no number"));
+    };
+    let secret = stored_link_secret(&state.cipher, need.id, &need.link_hash)?;
+    let link = format!("{}/t/{}?k={secret}", cfg.public_url, need.code.as_str());
+    let Some(body) = rules::text(&cfg.sms.sender, &m.kind, &need.code.display(), &link) else {
+        return Ok(Err("not a kind that is texted"));
+    };
+    Ok(Ok((phone, body, need.sealed.mobile_index.clone())))
+}
+
 async fn text(state: &AppState, m: &OutboxMessage) -> Result<(Finish, Option<SmsRecord>)> {
     let cfg = &state.config.notify;
     if cfg.sms.mode == SmsMode::Off {
         return Ok(skipped(TEXTS_OFF));
     }
-    let Some(need) = state.store.need(m.need).await? else {
-        return Ok(skipped("the need is gone"));
-    };
-    let Some(phone) = phone_of(state, &need)? else {
-        return Ok(skipped("no number"));
-    };
-    let secret = stored_link_secret(&state.cipher, need.id, &need.link_hash)?;
-    let link = format!("{}/t/{}?k={secret}", cfg.public_url, need.code.as_str());
-    let Some(body) = rules::text(&cfg.sms.sender, &m.kind, &need.code.display(), &link) else {
-        return Ok(skipped("not a kind that is texted"));
+    let (phone, body, stored_index) = match compose(state, m).await? {
+        Ok(x) => x,
+        Err(why) => return Ok(skipped(why)),
     };
     let now = state.clock.now();
     let candidates = state.cipher.blind_index_candidates(Lookup::Phone, &phone);
     let phone_index = state
         .cipher
         .blind_index(Lookup::Phone, &phone)
-        .unwrap_or_else(|| need.sealed.mobile_index.clone());
+        .unwrap_or(stored_index);
     let counts = state
         .store
         .sms_counts(&candidates, m.origin.as_deref(), now)

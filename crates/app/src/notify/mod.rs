@@ -13,7 +13,7 @@ use serde::Deserialize;
 use wushe_core::notify::RetryPolicy;
 use wushe_core::notify::sms::Caps;
 
-pub use deliver::deliver;
+pub use deliver::{deliver, deliver_row};
 pub use sms::SmsRequest;
 
 /// How texts leave wushe.

@@ -24,7 +24,7 @@ impl Payload {
         Payload {
             id: m.id.to_string(),
             kind: m.kind.clone(),
-            need: m.need.to_string(),
+            need: m.need.map(|n| n.to_string()).unwrap_or_default(),
             event: m.event.map(|e| e.to_string()),
             region: m.region.as_str().to_string(),
             occurred_at: m

@@ -23,6 +23,7 @@ mod people;
 mod places;
 mod serverlog;
 mod shell;
+mod sms_codes;
 mod tokens;
 mod totp;
 mod track;

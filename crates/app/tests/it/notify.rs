@@ -28,7 +28,7 @@ use crate::track::{need, parts, staff_does, submit};
 
 /// What a fake server received: headers and body of every request.
 #[derive(Clone)]
-struct Fake {
+pub(crate) struct Fake {
     hits: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
     status: Arc<AtomicU16>,
     url: String,
@@ -37,7 +37,7 @@ struct Fake {
 impl Fake {
     /// A server answering every request with the current status (200 to start with);
     /// `redirect_to` makes it answer 302 with that location instead.
-    async fn start(redirect_to: Option<String>) -> Fake {
+    pub(crate) async fn start(redirect_to: Option<String>) -> Fake {
         let hits: Arc<Mutex<Vec<(HeaderMap, Bytes)>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(200));
         let (h, s) = (hits.clone(), status.clone());
@@ -65,11 +65,11 @@ impl Fake {
         Fake { hits, status, url }
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.hits.lock().expect("lock").len()
     }
 
-    fn bodies(&self) -> Vec<(HeaderMap, String)> {
+    pub(crate) fn bodies(&self) -> Vec<(HeaderMap, String)> {
         self.hits
             .lock()
             .expect("lock")
@@ -105,10 +105,13 @@ async fn rows(app: &TestApp, need: NeedId) -> Vec<OutboxMessage> {
         )
         .await
         .expect("outbox");
-    all.into_iter().filter(|m| m.need == need).collect()
+    all.into_iter().filter(|m| m.need == Some(need)).collect()
 }
 
-async fn sms_app(gateway: &Fake, change: impl FnOnce(&mut wushe_app::config::Config)) -> TestApp {
+pub(crate) async fn sms_app(
+    gateway: &Fake,
+    change: impl FnOnce(&mut wushe_app::config::Config),
+) -> TestApp {
     let url = format!("{}/send", gateway.url);
     TestApp::spawn_with(move |c| {
         c.notify.sms.mode = wushe_app::notify::SmsMode::Http;

@@ -88,10 +88,12 @@ pub enum Action {
     ListExported,
     /// A list exported with full values, for a reason (logged with the reveal log).
     ListExportedFull,
+    /// A one-time code was texted for a sign-up or a login (ids: the outbox row).
+    SmsCodeSent,
 }
 
 impl Action {
-    pub const ALL: [Action; 72] = [
+    pub const ALL: [Action; 73] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -164,6 +166,7 @@ impl Action {
         Action::PeopleImported,
         Action::ListExported,
         Action::ListExportedFull,
+        Action::SmsCodeSent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -240,6 +243,7 @@ impl Action {
             Action::PeopleImported => "people_imported",
             Action::ListExported => "list_exported",
             Action::ListExportedFull => "list_exported_full",
+            Action::SmsCodeSent => "sms_code_sent",
         }
     }
 
@@ -322,6 +326,7 @@ impl Action {
             Action::PeopleImported => "批量导入服务对象",
             Action::ListExported => "导出名单（已遮挡）",
             Action::ListExportedFull => "导出完整名单",
+            Action::SmsCodeSent => "发送短信验证码",
         }
     }
 
@@ -400,6 +405,7 @@ impl Action {
             Action::PeopleImported => "Registry import",
             Action::ListExported => "List exported (masked)",
             Action::ListExportedFull => "List exported in full",
+            Action::SmsCodeSent => "Text code sent",
         }
     }
 }

@@ -5,13 +5,14 @@
 //! changes are worth a text, the words, caps per number and per address). Adapters that talk
 //! to the outside live in the app; everything here is pure.
 
+pub mod codes;
 pub mod service;
 pub mod sms;
 pub mod webhook;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::ids::{NeedEventId, NeedId, OutboxId, WebhookId};
+use crate::ids::{NeedEventId, NeedId, OutboxId, SmsCodeId, WebhookId};
 use crate::needs::timeline::EventKind;
 use crate::regions::RegionCode;
 
@@ -115,18 +116,25 @@ impl OutboxState {
 /// The kind of a text that is not a timeline event: a resident asked for their tracking link.
 pub const TRACKING_LINK: &str = "tracking_link";
 
+/// The kind of a text holding a one-time code (sign-up or login); the row names the code.
+pub const SMS_CODE: &str = "sms_code";
+
 /// One outbox row. Ids and kinds only: the message is rendered when it is sent, and its
 /// `id` is the idempotency key the receiver sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
     pub id: OutboxId,
     pub channel: Channel,
-    /// An event kind (`EventKind::as_str`) or [`TRACKING_LINK`].
+    /// An event kind (`EventKind::as_str`), [`TRACKING_LINK`] or [`SMS_CODE`].
     pub kind: String,
-    pub need: NeedId,
+    /// The need the message is about (`None` for one-time codes).
+    pub need: Option<NeedId>,
+    /// The one-time code a [`SMS_CODE`] text carries (the code itself is sealed in its row).
+    pub code: Option<SmsCodeId>,
     pub event: Option<NeedEventId>,
     pub webhook: Option<WebhookId>,
-    /// The need's community (scopes the admin lists; not personal).
+    /// The need's community, or the call-up's or account's region for a code (scopes the
+    /// admin lists; not personal).
     pub region: RegionCode,
     /// A keyed hash of the client address that asked for the text (per-address caps).
     pub origin: Option<String>,
@@ -151,7 +159,8 @@ impl OutboxMessage {
             id: OutboxId::new(),
             channel,
             kind: kind.to_string(),
-            need,
+            need: Some(need),
+            code: None,
             event: None,
             webhook: None,
             region: region.clone(),
@@ -170,6 +179,7 @@ impl OutboxMessage {
         match EventKind::parse(&self.kind) {
             Some(k) => k.zh(),
             None if self.kind == TRACKING_LINK => "找回查询链接",
+            None if self.kind == SMS_CODE => "短信验证码",
             None => "其他",
         }
     }
@@ -178,6 +188,7 @@ impl OutboxMessage {
         match EventKind::parse(&self.kind) {
             Some(k) => k.en(),
             None if self.kind == TRACKING_LINK => "Tracking link recovery",
+            None if self.kind == SMS_CODE => "One-time code",
             None => "Other",
         }
     }

@@ -49,7 +49,7 @@ fn line(page: &Page, m: &OutboxMessage) -> Line {
         id: m.id.to_string(),
         channel: page.t(m.channel.zh(), m.channel.en()),
         kind: page.t(m.kind_zh(), m.kind_en()),
-        need: m.need.to_string(),
+        need: m.need.map(|n| n.to_string()).unwrap_or_default(),
         state: page.t(m.state.zh(), m.state.en()),
         attempts: m.attempts,
         at: when(m.done_at.as_ref().unwrap_or(&m.created_at)),

@@ -26,6 +26,7 @@ pub fn router() -> Routes {
     Routes::new()
         .route("/callups", get(public::list))
         .route("/callups/{id}", get(public::show).post(public::sign_up))
+        .route("/callups/{id}/code", post(public::send_code))
         .route(
             "/volunteer/password/{token}",
             get(public::password_form).post(public::set_password),

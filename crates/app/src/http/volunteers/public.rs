@@ -8,13 +8,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use wushe_core::dispatch::Skills;
+use wushe_core::needs::intake::mobile;
+use wushe_core::notify::Finish;
+use wushe_core::notify::codes::{self, Issued, Purpose};
 use wushe_core::regions::RegionCode;
+use wushe_core::reveal::mask_phone;
 use wushe_core::volunteers::booking::hours_text;
 use wushe_core::volunteers::record::Campaign;
 use wushe_core::volunteers::service;
 use wushe_core::volunteers::signup::SignupForm;
 use wushe_core::volunteers::{Availability, parse_skill};
-use wushe_core::{FieldErrors, Store};
+use wushe_core::{Error, FieldErrors, Store};
 
 use super::{Tick, all, availability_ticks, day, id, one, pairs, skill_ticks, skills_label};
 use crate::AppState;
@@ -23,6 +27,7 @@ use crate::http::error::HttpError;
 use crate::http::form::{Choice, FormErrors, field_errors, render};
 use crate::http::page::{Lang, Page};
 use crate::http::session::hashing;
+use crate::notify::SmsMode;
 
 /// A call-up as listed.
 pub struct CampaignCard {
@@ -110,6 +115,8 @@ pub struct Typed {
     pub age: String,
     pub home_community: String,
     pub consent: bool,
+    /// The code as typed.
+    pub code: String,
 }
 
 #[derive(Template)]
@@ -123,6 +130,18 @@ struct ShowPage {
     availability: Vec<Tick>,
     communities: Vec<(String, Vec<Choice>)>,
     errors: FormErrors,
+    /// Texts can be sent (`[sms] mode` demo or http): the form asks for a code.
+    codes: bool,
+    /// Demo mode: the text is on the staff's 短信发件箱 (演示) page, not on a phone.
+    demo: bool,
+    /// The masked number a code was just sent to (empty: none this time).
+    sent_to: String,
+}
+
+/// What the form says about a code just asked for.
+#[derive(Default)]
+struct CodeNote {
+    sent_to: String,
 }
 
 /// Communities of the call-up's district, grouped by street.
@@ -161,8 +180,38 @@ async fn show_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, HttpError> {
+    show_page_noted(
+        s,
+        page,
+        c,
+        form,
+        skills,
+        availability,
+        errors,
+        CodeNote::default(),
+        status,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show_page_noted(
+    s: &AppState,
+    page: Page,
+    c: &Campaign,
+    form: Typed,
+    skills: Skills,
+    availability: &[Availability],
+    errors: FieldErrors,
+    note: CodeNote,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
     let lang = page.lang;
+    let mode = s.config.notify.sms.mode;
     let p = ShowPage {
+        codes: mode != SmsMode::Off,
+        demo: mode == SmsMode::Demo,
+        sent_to: note.sent_to,
         c: card(s.store.as_ref(), c, lang).await?,
         description: c.description.clone(),
         form,
@@ -228,17 +277,20 @@ pub async fn sign_up(
             },
         );
     }
-    let form = SignupForm {
-        role: one(&p, "role"),
-        name: one(&p, "name"),
-        mobile: one(&p, "mobile"),
-        age: one(&p, "age"),
-        skills: all(&p, "skills"),
-        availability: all(&p, "availability"),
-        home_community: one(&p, "home_community"),
-        privacy_consent: !one(&p, "privacy_consent").is_empty(),
+    let form = signup_form(&p);
+    let result = if s.config.notify.sms.mode == SmsMode::Off {
+        service::sign_up(s.store.as_ref(), &s.cipher, c.id, &form, now).await
+    } else {
+        service::sign_up_with_code(
+            s.store.as_ref(),
+            &s.cipher,
+            c.id,
+            &form,
+            &one(&p, "code"),
+            now,
+        )
+        .await
     };
-    let result = service::sign_up(s.store.as_ref(), &s.cipher, c.id, &form, now).await;
     match field_errors(result)? {
         Ok(_) => render(
             StatusCode::OK,
@@ -248,39 +300,189 @@ pub async fn sign_up(
             },
         ),
         Err(errors) => {
-            let skills = Skills::of(
-                &form
-                    .skills
-                    .iter()
-                    .filter_map(|s| parse_skill(s))
-                    .collect::<Vec<_>>(),
-            );
-            let availability: Vec<Availability> = form
-                .availability
-                .iter()
-                .filter_map(|a| Availability::parse(a))
-                .collect();
-            let typed = Typed {
-                role: form.role,
-                name: form.name,
-                mobile: form.mobile,
-                age: form.age,
-                home_community: form.home_community,
-                consent: form.privacy_consent,
-            };
-            show_page(
+            again(
                 &s,
                 page,
                 &c,
-                typed,
-                skills,
-                &availability,
+                form,
+                one(&p, "code"),
                 errors,
+                CodeNote::default(),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
     }
+}
+
+fn signup_form(p: &[(String, String)]) -> SignupForm {
+    SignupForm {
+        role: one(p, "role"),
+        name: one(p, "name"),
+        mobile: one(p, "mobile"),
+        age: one(p, "age"),
+        skills: all(p, "skills"),
+        availability: all(p, "availability"),
+        home_community: one(p, "home_community"),
+        privacy_consent: !one(p, "privacy_consent").is_empty(),
+    }
+}
+
+/// The form again with everything typed kept.
+#[allow(clippy::too_many_arguments)]
+async fn again(
+    s: &AppState,
+    page: Page,
+    c: &Campaign,
+    form: SignupForm,
+    code: String,
+    errors: FieldErrors,
+    note: CodeNote,
+    status: StatusCode,
+) -> Result<Response, HttpError> {
+    let skills = Skills::of(
+        &form
+            .skills
+            .iter()
+            .filter_map(|s| parse_skill(s))
+            .collect::<Vec<_>>(),
+    );
+    let availability: Vec<Availability> = form
+        .availability
+        .iter()
+        .filter_map(|a| Availability::parse(a))
+        .collect();
+    let typed = Typed {
+        role: form.role,
+        name: form.name,
+        mobile: form.mobile,
+        age: form.age,
+        home_community: form.home_community,
+        consent: form.privacy_consent,
+        code,
+    };
+    show_page_noted(
+        s,
+        page,
+        c,
+        typed,
+        skills,
+        &availability,
+        errors,
+        note,
+        status,
+    )
+    .await
+}
+
+/// 发送验证码 on the sign-up form (a second submit button with `formaction`, so no script is
+/// needed): the number alone is checked, a code is texted (caps per number and per address),
+/// and the form comes back with everything typed and where the code went, or why not.
+pub async fn send_code(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    page: Page,
+    Path(raw): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, HttpError> {
+    if s.config.notify.sms.mode == SmsMode::Off {
+        return Err(HttpError::Core(wushe_core::Error::NotFound));
+    }
+    let now = s.clock.now();
+    s.code_limit
+        .check(ip, now)
+        .map_err(HttpError::TooManyRequests)?;
+    let c = service::public_campaign(s.store.as_ref(), id(&raw)?, now).await?;
+    let p = pairs(&body)?;
+    let form = signup_form(&p);
+    if !one(&p, "website").trim().is_empty() {
+        // A bot filled the hidden field: nothing is sent.
+        return again(
+            &s,
+            page,
+            &c,
+            form,
+            String::new(),
+            FieldErrors::default(),
+            CodeNote::default(),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let phone = match mobile(&form.mobile) {
+        Ok(m) => m,
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.0.push(e);
+            return again(
+                &s,
+                page,
+                &c,
+                form,
+                String::new(),
+                errors,
+                CodeNote::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let origin = s.cipher.keyed_hash("sms-origin", &ip.to_string())?;
+    let issued = codes::issue(
+        s.store.as_ref(),
+        &s.cipher,
+        Purpose::Signup,
+        &phone,
+        &c.region,
+        Some(&origin),
+        &s.config.notify.caps,
+        now,
+    )
+    .await?;
+    let capped = match issued {
+        Issued::Capped => true,
+        Issued::Queued { outbox, .. } => {
+            // Sent now, not a second later by the worker; a gateway failure is retried by it.
+            match crate::notify::deliver_row(&s, outbox).await {
+                Ok(Some(Finish::Capped(_))) => true,
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sign-up code could not be delivered now");
+                    false
+                }
+            }
+        }
+    };
+    if capped {
+        let errors = match codes::capped() {
+            Error::Invalid(f) => f,
+            other => return Err(other.into()),
+        };
+        return again(
+            &s,
+            page,
+            &c,
+            form,
+            String::new(),
+            errors,
+            CodeNote::default(),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    }
+    again(
+        &s,
+        page,
+        &c,
+        form,
+        String::new(),
+        FieldErrors::default(),
+        CodeNote {
+            sent_to: mask_phone(&phone),
+        },
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Template)]
