@@ -84,6 +84,7 @@ impl SqlStore {
             intake: crate::intake::Intake::start(db.clone(), live.clone()),
             db,
             live,
+            places: Default::default(),
         };
         store.migrate().await?;
         if let Db::Pg(pool) = &store.db {

@@ -48,6 +48,7 @@ pub struct SqlStore {
     db: Db,
     live: Live,
     intake: intake::Intake,
+    places: std::sync::Arc<regions::PlaceCache>,
 }
 
 impl SqlStore {

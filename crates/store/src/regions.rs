@@ -1,6 +1,8 @@
 //! SQL for places.
 
 use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use wushe_core::audit::AuditEvent;
@@ -38,6 +40,35 @@ fn regions(rows: Vec<RegionRow>) -> Result<Vec<Region>> {
     rows.into_iter().map(RegionRow::into_region).collect()
 }
 
+/// How long a place read by its code is answered from memory. Official division codes change a
+/// few times a year; another process (the `regions import` command, another node) changing a
+/// place is seen within this time, a change made through this store at once.
+const PLACE_TTL: Duration = Duration::from_secs(60);
+
+/// Places read by code, kept for [`PLACE_TTL`]: every intake and most pages look one up, and on
+/// SQLite each query is a round trip to the connection's thread. Only found places are kept, so
+/// a new place is found as soon as it exists.
+#[derive(Debug, Default)]
+pub(crate) struct PlaceCache(RwLock<HashMap<String, (Instant, Region)>>);
+
+impl PlaceCache {
+    fn get(&self, code: &RegionCode) -> Option<Region> {
+        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&code.0)
+            .filter(|(at, _)| at.elapsed() < PLACE_TTL)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn keep(&self, r: &Region) {
+        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        map.insert(r.code.0.clone(), (Instant::now(), r.clone()));
+    }
+
+    fn forget_all(&self) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 #[async_trait]
 impl RegionStore for SqlStore {
     async fn upsert_regions(&self, list: &[Region], audit: &AuditEvent) -> Result<usize> {
@@ -64,6 +95,7 @@ impl RegionStore for SqlStore {
             }
             append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
+            self.places.forget_all();
             Ok(changed)
         })
     }
@@ -80,11 +112,18 @@ impl RegionStore for SqlStore {
     }
 
     async fn region(&self, code: &RegionCode) -> Result<Option<Region>> {
+        if let Some(r) = self.places.get(code) {
+            return Ok(Some(r));
+        }
         let row: Option<RegionRow> = on_pool!(&self.db, p => sqlx::query_as(
             "SELECT code, name, display_name, parent_code, level FROM regions WHERE code = $1"
         ).bind(&code.0).fetch_optional(p).await)
         .map_err(db_err)?;
-        row.map(RegionRow::into_region).transpose()
+        let found = row.map(RegionRow::into_region).transpose()?;
+        if let Some(r) = &found {
+            self.places.keep(r);
+        }
+        Ok(found)
     }
 
     async fn region_children(&self, parent: Option<&RegionCode>) -> Result<Vec<Region>> {
