@@ -24,6 +24,10 @@ use std::time::{Duration, Instant};
 use wushe_app::config::Config;
 use wushe_app::{App, BoxError};
 
+/// The binary's allocator (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn seconds() -> u64 {
     std::env::var("BENCH_SECONDS")
         .ok()

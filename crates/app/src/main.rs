@@ -7,6 +7,10 @@ use clap::{Args, Parser, Subcommand};
 use wushe_app::config::{Config, Overrides};
 use wushe_app::{App, cli};
 
+/// The binary's allocator (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "wushe",
