@@ -135,6 +135,9 @@ pub struct Overrides {
     pub public_url: Option<String>,
     /// Origins webhooks may be sent to, e.g. `["https://hook.example.org"]` (wushe.toml only).
     pub webhook_allow: Option<Vec<String>>,
+    /// Internal addresses webhooks may still go to, each exactly, e.g. `["10.0.0.5"]`
+    /// (wushe.toml only).
+    pub webhook_allow_private: Option<Vec<String>>,
     /// `[sms]`: mode = "off" | "demo" | "http", url, key, sender (wushe.toml only).
     pub sms: Option<crate::notify::SmsOverrides>,
 }
@@ -170,6 +173,7 @@ impl Overrides {
             dispatch_offer_seconds: over.dispatch_offer_seconds.or(self.dispatch_offer_seconds),
             public_url: over.public_url.or(self.public_url),
             webhook_allow: over.webhook_allow.or(self.webhook_allow),
+            webhook_allow_private: over.webhook_allow_private.or(self.webhook_allow_private),
             sms: over.sms.or(self.sms),
         }
     }
@@ -216,9 +220,15 @@ impl Config {
         let trusted_proxies = parse_proxies(o.trusted_proxies.unwrap_or_default())?;
         let sla = sla_policy(o.sla_first_response_minutes, o.sla_resolution_minutes)?;
         let bind = o.bind.unwrap_or_else(|| "127.0.0.1:8080".into());
-        let notify =
-            crate::notify::NotifyConfig::load(o.public_url, &bind, o.webhook_allow, o.sms, demo)
-                .map_err(ConfigError)?;
+        let notify = crate::notify::NotifyConfig::load(
+            o.public_url,
+            &bind,
+            o.webhook_allow,
+            o.webhook_allow_private,
+            o.sms,
+            demo,
+        )
+        .map_err(ConfigError)?;
         let cfg = Config {
             bind,
             data_dir,
@@ -495,6 +505,11 @@ per_phone_hour = 3
             "[sms]\nmode = \"http\"\n",
             "[sms]\nper_phone_day = 0\n",
             "webhook_allow = [\"hook.example.org\"]\n",
+            "webhook_allow_private = [\"localhost\"]\n",
+            "webhook_allow_private = [\"10.0.0.0/8\"]\n",
+            "webhook_allow = [\"http://10.0.0.5:9000\"]\n",
+            "webhook_allow = [\"http://[::1]:9000\"]\n",
+            "webhook_allow = [\"http://169.254.169.254\"]\n",
             "public_url = \"wushe.example.org\"\n",
             "[sms]\nvolume = 11\n",
         ] {
@@ -504,6 +519,21 @@ per_phone_hour = 3
                 "{bad}"
             );
         }
+        std::fs::write(
+            &file,
+            "webhook_allow = [\"http://10.0.0.5:9000\", \"https://hook.example.org\"]
+webhook_allow_private = [\"10.0.0.5\", \"::ffff:192.168.1.9\"]
+",
+        )
+        .expect("write");
+        let c = Config::load(&file, Overrides::default(), false).expect("allowed exactly");
+        assert_eq!(
+            c.notify.webhook_allow_private,
+            vec![
+                "10.0.0.5".parse::<std::net::IpAddr>().expect("ip"),
+                "192.168.1.9".parse().expect("ip")
+            ]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

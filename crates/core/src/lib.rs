@@ -13,6 +13,7 @@ pub mod export;
 pub mod ids;
 pub mod jobs;
 pub mod needs;
+pub mod net;
 pub mod notify;
 pub mod orgs;
 pub mod people;

@@ -3,12 +3,16 @@
 //! itself a trusted proxy (or `X-Real-IP` when there is no `X-Forwarded-For`). Entries further
 //! left were written by the client and could say anything, so they are never used; from an
 //! untrusted peer both headers are ignored entirely.
+//!
+//! Every per-address limit and cap counts the client under [`ClientIp::limit_key`]
+//! (`wushe_core::net::limit_key`): an IPv6 client as its /64, IPv4 as it is.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use wushe_core::crypto::Cipher;
 
 use crate::AppState;
 use crate::http::error::HttpError;
@@ -16,6 +20,20 @@ use crate::http::error::HttpError;
 /// The address a request is counted under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    /// The key this client is counted under in per-address limits and caps: an IPv6 client
+    /// as its /64 (one household or device gets a whole /64), IPv4 as it is.
+    pub fn limit_key(self) -> IpAddr {
+        wushe_core::net::limit_key(self.0)
+    }
+
+    /// What texts this client asks for record as their origin (caps per address): a keyed
+    /// hash of [`ClientIp::limit_key`], never the address.
+    pub fn sms_origin(self, cipher: &Cipher) -> wushe_core::Result<String> {
+        cipher.keyed_hash("sms-origin", &wushe_core::net::limit_key_text(self.0))
+    }
+}
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = HttpError;

@@ -2,7 +2,8 @@
 //! limit per minute and a per-node limit per second, both in fixed windows, answering 429 with
 //! `Retry-After`. In memory per node: a limit, unlike a login lock, may be a little generous
 //! when several nodes share the load. Memory stays bounded: the per-address table is cleared
-//! every minute and the node limit caps how many addresses can enter it.
+//! every minute and the node limit caps how many addresses can enter it. An address counts
+//! under `wushe_core::net::limit_key`: an IPv6 client as its /64, IPv4 as it is.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -36,8 +37,10 @@ impl IntakeLimiter {
         }
     }
 
-    /// Count one request from `ip` at `now`; `Err(seconds)` to wait when over a limit.
+    /// Count one request from `ip` (counted as its limit key: IPv6 by /64) at `now`;
+    /// `Err(seconds)` to wait when over a limit.
     pub fn check(&self, ip: IpAddr, now: OffsetDateTime) -> Result<(), u64> {
+        let ip = wushe_core::net::limit_key(ip);
         let secs = now.unix_timestamp();
         let mut w = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if w.second != secs {
@@ -90,6 +93,26 @@ mod tests {
             l.check(ip("10.0.0.1"), T0 + time::Duration::seconds(50))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_64_and_a_mapped_ipv4_address_as_ipv4() {
+        let l = IntakeLimiter::new(2, 0);
+        assert!(l.check(ip("2001:db8:1:2::1"), T0).is_ok());
+        assert!(l.check(ip("2001:db8:1:2:ffff::9"), T0).is_ok());
+        assert_eq!(
+            l.check(ip("2001:db8:1:2:1234::5"), T0),
+            Err(50),
+            "the whole /64 shares one share"
+        );
+        assert!(
+            l.check(ip("2001:db8:1:3::1"), T0).is_ok(),
+            "the next /64 is another client"
+        );
+        assert!(l.check(ip("203.0.113.7"), T0).is_ok());
+        assert!(l.check(ip("::ffff:203.0.113.7"), T0).is_ok());
+        assert_eq!(l.check(ip("203.0.113.7"), T0), Err(50));
+        assert!(l.check(ip("203.0.113.8"), T0).is_ok());
     }
 
     #[test]

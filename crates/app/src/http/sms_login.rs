@@ -126,21 +126,21 @@ fn bad_number(
 /// is the same either way.
 async fn send(
     State(s): State<AppState>,
-    ClientIp(ip): ClientIp,
+    client: ClientIp,
     page: Page,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, HttpError> {
     available(&s)?;
     let now = s.clock.now();
     s.code_limit
-        .check(ip, now)
+        .check(client.limit_key(), now)
         .map_err(HttpError::TooManyRequests)?;
     let phone = match mobile(&f.phone) {
         Ok(p) => p,
         Err(e) => return bad_number(&s, page, &f, e),
     };
     if let Some(user) = codes::login_account(s.store.as_ref(), &phone).await? {
-        let origin = s.cipher.keyed_hash("sms-origin", &ip.to_string())?;
+        let origin = client.sms_origin(&s.cipher)?;
         let issued = codes::issue(
             s.store.as_ref(),
             &s.cipher,

@@ -235,10 +235,19 @@ async fn hook(state: &AppState, m: &OutboxMessage) -> Result<Finish> {
             "the destination is no longer in webhook_allow".into(),
         ));
     }
+    // The name is resolved now; an internal address (not allowed exactly) is never sent to,
+    // and the request goes only to the addresses checked.
+    let cfg = &state.config.notify;
+    let target = match webhook::target(&w.url, &cfg.webhook_allow_private).await {
+        Ok(t) => t,
+        Err(webhook::Blocked::Refused(why)) => return Ok(Finish::Dead(why)),
+        Err(webhook::Blocked::Unresolved(why)) => return Ok(failure(state, m, &why)),
+    };
+    let http = webhook::pinned_client(cfg, &target).map_err(Error::internal)?;
     let secret = state.cipher.open_str(SECRET.field(w.id.0), &w.secret)?;
     let now: OffsetDateTime = state.clock.now();
     Ok(
-        match webhook::post(&state.outbound, &w.url, secret.as_bytes(), m, now).await {
+        match webhook::post(&http, &w.url, secret.as_bytes(), m, now).await {
             Ok(()) => Finish::Delivered,
             Err(e) => failure(state, m, &e),
         },

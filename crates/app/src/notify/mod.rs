@@ -7,6 +7,7 @@ mod deliver;
 mod sms;
 mod webhook;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -69,6 +70,10 @@ pub struct NotifyConfig {
     pub public_url: String,
     /// Origins webhooks may be sent to.
     pub webhook_allow: Vec<String>,
+    /// Addresses that are not globally routable (loopback, private, link-local …) which a
+    /// webhook may still be sent to, each allowed exactly (an on-premises receiver; the tests'
+    /// fake receiver on 127.0.0.1). Any other such address refuses the delivery.
+    pub webhook_allow_private: Vec<IpAddr>,
     pub sms: SmsConfig,
     pub retry: RetryPolicy,
     pub caps: Caps,
@@ -81,6 +86,7 @@ impl Default for NotifyConfig {
         NotifyConfig {
             public_url: "http://127.0.0.1:8080".into(),
             webhook_allow: Vec::new(),
+            webhook_allow_private: Vec::new(),
             sms: SmsConfig {
                 mode: SmsMode::Off,
                 url: String::new(),
@@ -100,6 +106,7 @@ impl NotifyConfig {
         public_url: Option<String>,
         bind: &str,
         webhook_allow: Option<Vec<String>>,
+        webhook_allow_private: Option<Vec<String>>,
         sms: Option<SmsOverrides>,
         demo: bool,
     ) -> Result<NotifyConfig, String> {
@@ -113,11 +120,30 @@ impl NotifyConfig {
                 "public_url must be an http(s) address, not {public_url}"
             ));
         }
+        let mut allow_private = Vec::new();
+        for a in webhook_allow_private.unwrap_or_default() {
+            match a.trim().parse::<IpAddr>() {
+                Ok(ip) => allow_private.push(ip.to_canonical()),
+                Err(_) => {
+                    return Err(format!(
+                        "webhook_allow_private: {a} is not an IP address like 10.0.0.5 (names and ranges are not accepted)"
+                    ));
+                }
+            }
+        }
         let webhook_allow = webhook_allow.unwrap_or_default();
         for a in &webhook_allow {
             if wushe_core::notify::webhook::origin(a).is_none() {
                 return Err(format!(
                     "webhook_allow: {a} is not an origin like https://hook.example.org"
+                ));
+            }
+            // An address written into the allow-list is checked now; names at delivery.
+            if let Some(ip) = webhook::literal_host(a)
+                && wushe_core::net::refused_address(&[ip], &allow_private).is_some()
+            {
+                return Err(format!(
+                    "webhook_allow: {a} is an internal address; add \"{ip}\" to webhook_allow_private if webhooks are meant to go there"
                 ));
             }
         }
@@ -148,6 +174,7 @@ impl NotifyConfig {
         Ok(NotifyConfig {
             public_url,
             webhook_allow,
+            webhook_allow_private: allow_private,
             sms: SmsConfig {
                 mode,
                 url,
@@ -188,14 +215,17 @@ pub fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
 /// destination cannot bounce wushe to an internal address), short timeouts, no proxy from the
 /// environment.
 pub fn outbound_client(cfg: &NotifyConfig) -> Result<reqwest::Client, String> {
+    outbound_builder(cfg)?.build().map_err(|e| e.to_string())
+}
+
+/// [`outbound_client`]'s settings, for clients that add to them (a webhook's pinned addresses).
+pub(crate) fn outbound_builder(cfg: &NotifyConfig) -> Result<reqwest::ClientBuilder, String> {
     let tls = tls_config().map_err(|e| e.to_string())?;
-    reqwest::Client::builder()
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(cfg.timeout)
         .connect_timeout(Duration::from_secs(3))
         .no_proxy()
-        .user_agent("wushe-notify/1")
-        .build()
-        .map_err(|e| e.to_string())
+        .user_agent("wushe-notify/1"))
 }

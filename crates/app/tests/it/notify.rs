@@ -182,6 +182,13 @@ async fn texts_are_off_by_default_and_recorded_as_not_sent() {
     assert_eq!(out[0].state, OutboxState::Skipped);
 }
 
+/// The fake receivers listen on 127.0.0.1, which is not a public address: webhooks may go
+/// there only because it is allowed exactly (and ::1, should `localhost` resolve to it too).
+fn allow_loopback(c: &mut wushe_app::config::Config) {
+    c.notify.webhook_allow_private =
+        vec!["127.0.0.1".parse().expect("ip"), "::1".parse().expect("ip")];
+}
+
 async fn admin(app: &TestApp) -> TestClient {
     app.login_as(Role::Admin, HUANGPU).await
 }
@@ -203,7 +210,11 @@ async fn register(c: &mut TestClient, url: &str, kinds: &[&str]) -> (StatusCode,
 async fn a_status_change_sends_one_signed_webhook_with_ids_only() {
     let receiver = Fake::start(None).await;
     let origin = receiver.url.clone();
-    let app = TestApp::spawn_with(move |c| c.notify.webhook_allow = vec![origin]).await;
+    let app = TestApp::spawn_with(move |c| {
+        c.notify.webhook_allow = vec![origin];
+        allow_loopback(c);
+    })
+    .await;
     let mut a = admin(&app).await;
     let (status, secret) = register(&mut a, &format!("{}/hook", receiver.url), &["assigned"]).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -250,6 +261,7 @@ async fn the_outbox_table_holds_no_number_name_or_words() {
     let origin = receiver.url.clone();
     let app = TestApp::spawn_with(move |c| {
         c.notify.webhook_allow = vec![origin];
+        allow_loopback(c);
         c.notify.sms.mode = wushe_app::notify::SmsMode::Demo;
     })
     .await;
@@ -393,6 +405,7 @@ async fn destinations_outside_the_allow_list_are_refused_and_redirects_not_follo
     let origin = bouncer.url.clone();
     let app = TestApp::spawn_with(move |c| {
         c.notify.webhook_allow = vec![origin, "https://hook.example.org".into()];
+        allow_loopback(c);
     })
     .await;
     let mut a = admin(&app).await;
@@ -439,6 +452,58 @@ async fn destinations_outside_the_allow_list_are_refused_and_redirects_not_follo
             .unwrap_or("")
             .contains("redirects are not followed")
     );
+}
+
+/// An allowed origin whose name resolves to 127.0.0.1: without the exact permission the
+/// delivery is refused before any request and dead-lettered with the reason; with it, sent.
+#[tokio::test]
+async fn a_name_that_resolves_to_an_internal_address_is_dead_lettered_unless_that_address_is_allowed()
+ {
+    for allowed in [false, true] {
+        let receiver = Fake::start(None).await;
+        let port = receiver.url.rsplit(':').next().expect("port").to_string();
+        let origin = format!("http://localhost:{port}");
+        let o = origin.clone();
+        let app = TestApp::spawn_with(move |c| {
+            c.notify.webhook_allow = vec![o];
+            if allowed {
+                allow_loopback(c);
+            }
+        })
+        .await;
+        let mut a = admin(&app).await;
+        let (status, _) = register(&mut a, &format!("{origin}/hook"), &["assigned"]).await;
+        assert_eq!(status, StatusCode::CREATED, "the origin is allowed");
+        let link = submit(
+            &app,
+            &format!("notify-dns-{allowed}"),
+            "supplies",
+            "需要物资",
+        )
+        .await;
+        let (code, _) = parts(&link);
+        let id = assign(&app, &code).await;
+        deliver(&app).await;
+        let hook = rows(&app, id)
+            .await
+            .into_iter()
+            .find(|m| m.channel == Channel::Webhook)
+            .expect("webhook row");
+        if allowed {
+            assert_eq!(hook.state, OutboxState::Delivered, "{:?}", hook.last_error);
+            assert_eq!(receiver.count(), 1);
+        } else {
+            assert_eq!(receiver.count(), 0, "no request was made");
+            assert_eq!(hook.state, OutboxState::Dead, "never retried");
+            let why = hook.last_error.clone().unwrap_or_default();
+            assert!(
+                why.contains("localhost resolves to") && why.contains("not a public address"),
+                "{why}"
+            );
+            let page = text(a.get("/admin/outbox").await).await;
+            assert!(page.contains("not a public address"), "the reason is shown");
+        }
+    }
 }
 
 #[tokio::test]
@@ -596,6 +661,113 @@ async fn recovery_is_rate_limited_like_the_intake() {
         .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().get("retry-after").is_some());
+}
+
+/// POST the recovery form as if from `from`, through a trusted proxy (the test client
+/// connects from 127.0.0.1).
+async fn recover_from(c: &mut TestClient, from: &str, phone: &str) -> StatusCode {
+    let body =
+        serde_urlencoded::to_string([("_csrf", c.csrf.as_str()), ("phone", phone)]).expect("form");
+    c.http
+        .post(c.url("/help/recover"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", from)
+        .body(body)
+        .send()
+        .await
+        .expect("POST /help/recover")
+        .status()
+}
+
+fn behind_proxy(c: &mut wushe_app::config::Config) {
+    c.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+}
+
+#[tokio::test]
+async fn two_addresses_in_one_ipv6_64_share_the_rate_limit_and_another_64_does_not() {
+    let app = TestApp::spawn_with(|c| {
+        behind_proxy(c);
+        c.intake_per_ip_per_minute = 2;
+    })
+    .await;
+    let mut c = app.client();
+    c.get("/help/recover").await;
+    assert_eq!(
+        recover_from(&mut c, "2001:db8:1:2::1", "13812345678").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        recover_from(&mut c, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "13812345678").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        recover_from(&mut c, "2001:db8:1:2::99", "13812345678").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third address of the same /64 is the same client"
+    );
+    assert_eq!(
+        recover_from(&mut c, "2001:db8:1:3::1", "13812345678").await,
+        StatusCode::OK,
+        "the next /64 is another client"
+    );
+    assert_eq!(
+        recover_from(&mut c, "203.0.113.7", "13812345678").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        recover_from(&mut c, "203.0.113.8", "13812345678").await,
+        StatusCode::OK,
+        "IPv4 addresses are counted one by one"
+    );
+}
+
+#[tokio::test]
+async fn texts_asked_for_from_one_ipv6_64_are_capped_together() {
+    let gateway = Fake::start(None).await;
+    let app = sms_app(&gateway, |c| {
+        behind_proxy(c);
+        c.notify.caps.per_origin_hour = 2;
+    })
+    .await;
+    let phones = ["13812345678", "13912345678", "13712345678", "13612345678"];
+    for (i, phone) in phones.iter().enumerate() {
+        let key = format!("notify-v6-{i}");
+        let res = crate::harness::http_client()
+            .post(format!("{}/api/v1/needs", app.url))
+            .header("idempotency-key", key)
+            .json(&serde_json::json!({
+                "category": "supplies", "description": "需要物资", "who_for": "self",
+                "community": QIAOYI, "building": "1号", "contact_name": "张三", "mobile": phone,
+                "privacy_consent": true, "health_consent": true,
+            }))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    deliver(&app).await;
+    assert_eq!(gateway.count(), 4, "staff-caused texts have no address cap");
+    let mut c = app.client();
+    c.get("/help/recover").await;
+    for (from, phone) in [
+        ("2001:db8:1:2::1", phones[0]),
+        ("2001:db8:1:2::2", phones[1]),
+        ("2001:db8:1:2:ffff::3", phones[2]),
+    ] {
+        assert_eq!(recover_from(&mut c, from, phone).await, StatusCode::OK);
+    }
+    deliver(&app).await;
+    assert_eq!(
+        gateway.count(),
+        6,
+        "two texts an hour asked for from one /64, whichever address in it"
+    );
+    assert_eq!(
+        recover_from(&mut c, "2001:db8:1:3::1", phones[3]).await,
+        StatusCode::OK
+    );
+    deliver(&app).await;
+    assert_eq!(gateway.count(), 7, "another /64 has its own cap");
 }
 
 #[tokio::test]

@@ -165,19 +165,10 @@ pub fn account_key(typed_name: &str) -> String {
     hex::encode(Sha256::digest(typed_name.trim().to_lowercase().as_bytes()))
 }
 
-/// The key a client address is counted under. An IPv6 host usually owns a whole /64, so IPv6
-/// addresses count by their /64 prefix; IPv4-mapped IPv6 addresses count as IPv4.
+/// The key a client address is counted under: [`crate::net::limit_key_text`] (an IPv6 client
+/// counts as its /64, an IPv4-mapped address as IPv4), like every other per-address limit.
 pub fn address_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
+    crate::net::limit_key_text(ip)
 }
 
 /// An alert for the administrators of a region.

@@ -55,13 +55,13 @@ fn done(page: Page) -> Result<Response, HttpError> {
 
 pub async fn submit(
     State(s): State<AppState>,
-    ClientIp(ip): ClientIp,
+    client: ClientIp,
     page: Page,
     body: axum::body::Bytes,
 ) -> Result<Response, HttpError> {
     let now = s.clock.now();
     s.recover_limit
-        .check(ip, now)
+        .check(client.limit_key(), now)
         .map_err(HttpError::TooManyRequests)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let one = |k: &str| {
@@ -98,7 +98,7 @@ pub async fn submit(
         }
     };
     // Per-address caps count a keyed hash of the address, never the address.
-    let origin = s.cipher.keyed_hash("sms-origin", &ip.to_string())?;
+    let origin = client.sms_origin(&s.cipher)?;
     let sent = request_tracking_links(
         s.store.as_ref(),
         &s.cipher,

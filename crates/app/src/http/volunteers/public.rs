@@ -380,7 +380,7 @@ async fn again(
 /// and the form comes back with everything typed and where the code went, or why not.
 pub async fn send_code(
     State(s): State<AppState>,
-    ClientIp(ip): ClientIp,
+    client: ClientIp,
     page: Page,
     Path(raw): Path<String>,
     body: axum::body::Bytes,
@@ -390,7 +390,7 @@ pub async fn send_code(
     }
     let now = s.clock.now();
     s.code_limit
-        .check(ip, now)
+        .check(client.limit_key(), now)
         .map_err(HttpError::TooManyRequests)?;
     let c = service::public_campaign(s.store.as_ref(), id(&raw)?, now).await?;
     let p = pairs(&body)?;
@@ -427,7 +427,7 @@ pub async fn send_code(
             .await;
         }
     };
-    let origin = s.cipher.keyed_hash("sms-origin", &ip.to_string())?;
+    let origin = client.sms_origin(&s.cipher)?;
     let issued = codes::issue(
         s.store.as_ref(),
         &s.cipher,
