@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::actor::Grant;
 use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use crate::crypto::{EncryptedColumn, KeyId};
-use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, VolunteerTask};
+use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, TaskMinutes, VolunteerTask};
 use crate::error::Result;
 use crate::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
 use crate::ids::{GrantId, JobId, NeedId, OrgId, PersonId, TokenId, UserId};
@@ -603,6 +603,9 @@ pub trait DispatchStore: Send + Sync {
     ) -> Result<()>;
     /// Service minutes of a volunteer's completed tasks.
     async fn task_minutes(&self, user: UserId) -> Result<i64>;
+    /// The same minutes (and how many tasks) per volunteer whose grant region lies under
+    /// `scope`, with their user name and display name (the hours export).
+    async fn task_minutes_in_scope(&self, scope: &[RegionCode]) -> Result<Vec<TaskMinutes>>;
     /// Cancel the user's own booking if it is still only booked and starts after `now`
     /// (the slot is freed); `false` otherwise.
     async fn cancel_booking(
