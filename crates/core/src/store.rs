@@ -712,6 +712,16 @@ pub trait CodeStore: Send + Sync {
     ) -> Result<Option<SmsCode>>;
     /// Mark a code used; `false` when it already was (a code works once).
     async fn use_sms_code(&self, id: SmsCodeId, now: OffsetDateTime) -> Result<bool>;
+    /// Delete the codes issued before `issued_before` that are used or expired at `now`,
+    /// the outbox rows naming them and the record of those texts, in one transaction with
+    /// one audit entry (`count:N`, `outbox:N`, `texts:N` added; none when nothing went).
+    /// Returns how many codes.
+    async fn purge_sms_codes(
+        &self,
+        issued_before: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<u64>;
 }
 
 /// Everything the domain needs from storage.
