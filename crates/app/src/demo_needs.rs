@@ -276,6 +276,7 @@ pub async fn seed(s: &AppState, seed: u64, now: OffsetDateTime) -> Result<(), Bo
     let operator = actor(s, "rexian").await?;
     let dialysis = org_named(s, "血透中心").await?;
     let mut first_supplies: Option<String> = None;
+    let mut ids: Vec<(NeedId, OffsetDateTime)> = Vec::new();
     for (i, (category, words, who, age, ago, plan)) in STORIES.iter().enumerate() {
         // The demo's staff work in 桥一; a few needs come from the street's other communities.
         let first = communities.first().ok_or("五里桥 has no communities")?;
@@ -333,6 +334,7 @@ pub async fn seed(s: &AppState, seed: u64, now: OffsetDateTime) -> Result<(), Bo
             .await?
             .ok_or("demo need missing")?;
         let id = need.id;
+        ids.push((id, created));
         let step = |m: i64| created + Duration::minutes(m);
         // 桥一's own staff work its needs; the street's supervisor those of other communities.
         let (committee, worker) = if community.code == first.code {
@@ -468,7 +470,106 @@ pub async fn seed(s: &AppState, seed: u64, now: OffsetDateTime) -> Result<(), Bo
             first_supplies = Some(need.code.as_str().to_string());
         }
     }
+    seed_tasks(s, &worker, &ids, now).await?;
     // Deadlines that passed during the day escalate now, notifying the supervisor.
     escalation::sweep(s.desk(), now).await?;
+    Ok(())
+}
+
+/// How far the demo takes a volunteer task.
+#[derive(Clone, Copy)]
+enum TaskPlan {
+    /// Offered now to the engine's best volunteer; the offer is still running.
+    Offered,
+    /// Given by name to the demo volunteer 周强 (`zhiyuan`), who has not finished yet.
+    AcceptedByZhiyuan,
+    /// Offered, accepted and completed with a note by the volunteer the engine chose.
+    Completed(&'static str),
+    /// Given by name to 周强 and completed with a note (his hours show it).
+    CompletedByZhiyuan(&'static str),
+}
+
+/// Volunteer tasks on open needs of 桥一: (story index, task kind, minutes after the need
+/// came in that the task was given, plan).
+const TASKS: &[(usize, &str, i64, TaskPlan)] = &[
+    (4, "deliver_medicine", 0, TaskPlan::Offered),
+    (8, "door_visit", 20, TaskPlan::AcceptedByZhiyuan),
+    (
+        6,
+        "supplies",
+        20,
+        TaskPlan::Completed("米和油已送到家门口，老人当面确认收到"),
+    ),
+    (
+        18,
+        "supplies",
+        10,
+        TaskPlan::CompletedByZhiyuan("蔬菜已送到，居民说够吃一周"),
+    ),
+];
+
+/// Tasks on the day's needs for the demo's volunteers, through the same use-cases as real
+/// dispatch, so the volunteers' task lists and the needs' timelines show them.
+async fn seed_tasks(
+    s: &AppState,
+    worker: &Actor,
+    ids: &[(NeedId, OffsetDateTime)],
+    now: OffsetDateTime,
+) -> Result<(), BoxError> {
+    use wushe_core::dispatch::record::{OfferState, TaskState};
+    use wushe_core::volunteers::tasks;
+    let zhiyuan = actor(s, "zhiyuan").await?;
+    let zhiyuan_id = zhiyuan.user_id.to_string();
+    for (i, kind, after, plan) in TASKS {
+        let Some((need, created)) = ids.get(*i) else {
+            continue;
+        };
+        let at = |m: i64| *created + Duration::minutes(*after + m);
+        // A running offer is made now; the others earlier in the day.
+        let given = match plan {
+            TaskPlan::Offered => now,
+            _ => at(0),
+        };
+        let t = tasks::dispatch(s.dispatcher(), worker, *need, kind, given).await?;
+        let by_name = |t| tasks::assign(s.dispatcher(), worker, t, &zhiyuan_id, at(2));
+        match plan {
+            TaskPlan::Offered => {
+                if let Some(o) = s.store.offers_of_task(t.id).await?.first() {
+                    let login = s.store.user(o.volunteer).await?.map(|u| u.username);
+                    tracing::info!(volunteer = ?login, "demo task offered");
+                }
+            }
+            TaskPlan::AcceptedByZhiyuan => {
+                by_name(t.id).await?;
+            }
+            TaskPlan::CompletedByZhiyuan(note) => {
+                by_name(t.id).await?;
+                tasks::complete(s.dispatcher(), &zhiyuan, t.id, note, at(40)).await?;
+            }
+            TaskPlan::Completed(note) => {
+                let open = s
+                    .store
+                    .offers_of_task(t.id)
+                    .await?
+                    .into_iter()
+                    .find(|o| o.state == OfferState::Open);
+                let who = match open.filter(|_| t.state == TaskState::Offered) {
+                    Some(o) => {
+                        let v = load_actor(s.store.as_ref(), o.volunteer)
+                            .await?
+                            .ok_or("demo volunteer disabled")?;
+                        tasks::accept(s.dispatcher(), &v, o.id, at(3)).await?;
+                        v
+                    }
+                    // Nobody was free then: staff gave it to 周强 by name.
+                    None => {
+                        by_name(t.id).await?;
+                        zhiyuan.clone()
+                    }
+                };
+                tasks::complete(s.dispatcher(), &who, t.id, note, at(48)).await?;
+            }
+        }
+    }
     Ok(())
 }

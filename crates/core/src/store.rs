@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::actor::Grant;
 use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use crate::crypto::{EncryptedColumn, KeyId};
-use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, VolunteerTask};
+use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, TaskMinutes, VolunteerTask};
 use crate::error::Result;
 use crate::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
 use crate::ids::{GrantId, JobId, NeedId, OrgId, PersonId, TokenId, UserId};
@@ -603,6 +603,9 @@ pub trait DispatchStore: Send + Sync {
     ) -> Result<()>;
     /// Service minutes of a volunteer's completed tasks.
     async fn task_minutes(&self, user: UserId) -> Result<i64>;
+    /// The same minutes (and how many tasks) per volunteer whose grant region lies under
+    /// `scope`, with their user name and display name (the hours export).
+    async fn task_minutes_in_scope(&self, scope: &[RegionCode]) -> Result<Vec<TaskMinutes>>;
     /// Cancel the user's own booking if it is still only booked and starts after `now`
     /// (the slot is freed); `false` otherwise.
     async fn cancel_booking(
@@ -709,6 +712,16 @@ pub trait CodeStore: Send + Sync {
     ) -> Result<Option<SmsCode>>;
     /// Mark a code used; `false` when it already was (a code works once).
     async fn use_sms_code(&self, id: SmsCodeId, now: OffsetDateTime) -> Result<bool>;
+    /// Delete the codes issued before `issued_before` that are used or expired at `now`,
+    /// the outbox rows naming them and the record of those texts, in one transaction with
+    /// one audit entry (`count:N`, `outbox:N`, `texts:N` added; none when nothing went).
+    /// Returns how many codes.
+    async fn purge_sms_codes(
+        &self,
+        issued_before: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<u64>;
 }
 
 /// Everything the domain needs from storage.

@@ -125,4 +125,47 @@ impl CodeStore for SqlStore {
         .map_err(db_err)?;
         Ok(n == 1)
     }
+
+    async fn purge_sms_codes(
+        &self,
+        issued_before: OffsetDateTime,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<u64> {
+        // Children first: the record of the texts points at the outbox rows, which point at
+        // the codes (an outbox row about a code has no need, so it goes rather than be nulled).
+        const OLD: &str = "SELECT id FROM sms_codes WHERE created_at < $1 \
+                           AND (used_at IS NOT NULL OR expires_at <= $2)";
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let texts = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM sms_sent WHERE outbox_id IN \
+                 (SELECT id FROM outbox WHERE code_id IN ({OLD}))"
+            )))
+            .bind(ms(issued_before)).bind(ms(now))
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            let outbox = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM outbox WHERE code_id IN ({OLD})"
+            )))
+            .bind(ms(issued_before)).bind(ms(now))
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM sms_codes WHERE id IN ({OLD})"
+            )))
+            .bind(ms(issued_before)).bind(ms(now))
+            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+            if n == 0 && outbox == 0 && texts == 0 {
+                // Nothing purged: nothing to record.
+                return Ok(0);
+            }
+            let audit = audit
+                .with_record_id(format!("count:{n}"))
+                .with_record_id(format!("outbox:{outbox}"))
+                .with_record_id(format!("texts:{texts}"));
+            append_entry!(tx, head, &audit);
+            tx.commit().await.map_err(db_err)?;
+            Ok::<u64, Error>(n)
+        })
+    }
 }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use wushe_core::audit::AuditEvent;
 use wushe_core::dispatch::record::{
-    Candidate, DispatchChange, Mode, Offer, OfferState, TaskState, VolunteerTask,
+    Candidate, DispatchChange, Mode, Offer, OfferState, TaskMinutes, TaskState, VolunteerTask,
 };
 use wushe_core::ids::{BookingId, NeedId, OfferId, OrgId, TaskId, UserId};
 use wushe_core::needs::timeline::TaskKind;
@@ -22,6 +22,10 @@ use crate::audit::{append_entry, lock_head};
 use crate::live::{Announce, NeedSignal};
 use crate::need_work::insert_events;
 use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
+
+/// The tasks whose minutes count as service: completed ones (their minutes were fixed on
+/// completion by `offers::task_minutes`). One condition for the record and the export.
+const DONE_TASKS: &str = "t.state = 'done'";
 
 const TASK_COLS: &str = "id, need_id, region_code, kind, mode, state, volunteer_id, created_by,
     created_at, accepted_at, done_at, minutes, version";
@@ -357,12 +361,43 @@ impl DispatchStore for SqlStore {
     }
 
     async fn task_minutes(&self, user: UserId) -> Result<i64> {
-        let (n,): (i64,) = on_pool!(&self.db, p => sqlx::query_as(
-            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) FROM volunteer_tasks
-             WHERE volunteer_id = $1 AND state = 'done'")
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(t.minutes), 0) AS BIGINT) FROM volunteer_tasks t
+             WHERE t.volunteer_id = $1 AND {DONE_TASKS}"
+        );
+        let (n,): (i64,) = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(user.0).fetch_one(p).await)
         .map_err(db_err)?;
         Ok(n)
+    }
+
+    async fn task_minutes_in_scope(&self, scope: &[RegionCode]) -> Result<Vec<TaskMinutes>> {
+        let sql = format!(
+            "SELECT u.username, u.display_name, CAST(COUNT(*) AS BIGINT),
+                    CAST(COALESCE(SUM(t.minutes), 0) AS BIGINT)
+             FROM volunteer_tasks t JOIN users u ON u.id = t.volunteer_id
+             JOIN volunteer_profiles v ON v.user_id = t.volunteer_id
+             WHERE {DONE_TASKS} AND {}
+             GROUP BY u.username, u.display_name ORDER BY u.username LIMIT 100000",
+            scope_clause("v.region_code", scope.len(), 1)
+        );
+        let rows: Vec<(String, String, i64, i64)> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for c in scope {
+                q = q.bind(&c.0);
+            }
+            q.fetch_all(p).await
+        })
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(username, display_name, tasks, minutes)| TaskMinutes {
+                username,
+                display_name,
+                tasks,
+                minutes,
+            })
+            .collect())
     }
 
     async fn cancel_booking(

@@ -2139,3 +2139,188 @@ mod volunteers {
 
 #[path = "contract/people.rs"]
 mod people;
+
+// --- one-time text codes ---------------------------------------------------------------
+
+/// A code issued at `at`, valid until `until`, with its queued text.
+async fn issue_code(
+    f: &Fixture,
+    index: &str,
+    at: OffsetDateTime,
+    until: OffsetDateTime,
+) -> (wushe_core::ids::SmsCodeId, wushe_core::ids::OutboxId) {
+    use wushe_core::ids::{OutboxId, SmsCodeId};
+    use wushe_core::notify::codes::{Purpose, SmsCode};
+    use wushe_core::notify::{Channel, OutboxMessage, OutboxState, SMS_CODE};
+    use wushe_core::store::CodeStore;
+    let id = SmsCodeId::new();
+    let region = RegionCode("310101020".into());
+    let code = SmsCode {
+        id,
+        purpose: Purpose::Login,
+        phone_index: index.into(),
+        phone: b"sealed-phone".to_vec(),
+        code: b"sealed-code".to_vec(),
+        region: region.clone(),
+        created_at: at,
+        expires_at: until,
+        tries: 0,
+        used_at: None,
+    };
+    let message = OutboxMessage {
+        id: OutboxId::new(),
+        channel: Channel::Sms,
+        kind: SMS_CODE.into(),
+        need: None,
+        code: Some(id),
+        event: None,
+        webhook: None,
+        region,
+        origin: None,
+        state: OutboxState::Pending,
+        attempts: 0,
+        next_at: at,
+        last_error: None,
+        created_at: at,
+        done_at: None,
+    };
+    f.store
+        .issue_sms_code(&code, &message, &ev())
+        .await
+        .expect("issue");
+    (id, message.id)
+}
+
+/// The text of a code sent (demo mode: its sealed words kept).
+async fn send_code(
+    f: &Fixture,
+    outbox: wushe_core::ids::OutboxId,
+    index: &str,
+    at: OffsetDateTime,
+) {
+    use wushe_core::notify::Finish;
+    use wushe_core::notify::sms::SmsRecord;
+    use wushe_core::store::NotifyStore;
+    let record = SmsRecord {
+        id: wushe_core::ids::SmsId::new(),
+        outbox,
+        phone_index: index.into(),
+        origin: None,
+        outcome: "sent",
+        mode: "demo",
+        phone: Some(b"sealed-phone".to_vec()),
+        body: Some(b"sealed-words".to_vec()),
+        at,
+    };
+    f.store
+        .finish_outbox(outbox, &Finish::Delivered, Some(&record), at)
+        .await
+        .expect("finish");
+}
+
+#[tokio::test]
+async fn used_or_expired_codes_past_a_week_go_with_their_outbox_rows_and_texts_in_one_audited_step()
+{
+    use wushe_core::audit::RecordKind;
+    use wushe_core::store::{AuditStore, CodeStore, NotifyStore};
+    for f in backends().await {
+        let b = f.backend;
+        let now = T0 + Duration::days(30);
+        let week_ago = now - Duration::days(7);
+        let old = now - Duration::days(8);
+        // Old and used, its text sent: goes, with the outbox row and the record of the text.
+        let (used, used_row) = issue_code(&f, "idx-a", old, old + Duration::minutes(10)).await;
+        send_code(&f, used_row, "idx-a", old + Duration::seconds(1)).await;
+        assert!(
+            f.store
+                .use_sms_code(used, old + Duration::minutes(2))
+                .await
+                .expect("use")
+        );
+        // Old, never used and expired, its text never sent: goes with its outbox row.
+        let (expired, expired_row) =
+            issue_code(&f, "idx-b", old, old + Duration::minutes(10)).await;
+        // Old but somehow still valid and unused: stays.
+        let (valid, _) = issue_code(&f, "idx-c", old, now + Duration::minutes(1)).await;
+        // Used yesterday: stays, with its text.
+        let recent = now - Duration::days(1);
+        let (kept, kept_row) =
+            issue_code(&f, "idx-d", recent, recent + Duration::minutes(10)).await;
+        send_code(&f, kept_row, "idx-d", recent + Duration::seconds(1)).await;
+        assert!(
+            f.store
+                .use_sms_code(kept, recent + Duration::minutes(1))
+                .await
+                .expect("use")
+        );
+
+        let head = f.store.audit_head().await.expect("head");
+        let audit = AuditEvent::new(Action::SmsCodesPurged, now)
+            .record(RecordKind::SmsCode, Vec::<String>::new());
+        let n = f
+            .store
+            .purge_sms_codes(week_ago, now, &audit)
+            .await
+            .unwrap_or_else(|e| panic!("{b}: purge blocked: {e:?}"));
+        assert_eq!(n, 2, "{b}");
+        for gone in [used, expired] {
+            assert!(f.store.sms_code(gone).await.expect("read").is_none(), "{b}");
+        }
+        for stays in [valid, kept] {
+            assert!(
+                f.store.sms_code(stays).await.expect("read").is_some(),
+                "{b}"
+            );
+        }
+        for gone in [used_row, expired_row] {
+            assert!(
+                f.store.outbox_message(gone).await.expect("read").is_none(),
+                "{b}"
+            );
+        }
+        assert!(
+            f.store
+                .outbox_message(kept_row)
+                .await
+                .expect("read")
+                .is_some(),
+            "{b}"
+        );
+        let texts: Vec<_> = f
+            .store
+            .demo_texts(100)
+            .await
+            .expect("texts")
+            .into_iter()
+            .map(|t| t.outbox)
+            .collect();
+        assert_eq!(
+            texts,
+            vec![kept_row],
+            "{b}: only the kept code's text is left"
+        );
+        // One audit entry, with the counts.
+        let entries = f.store.audit_page(head.seq, 100).await.expect("audit");
+        assert_eq!(entries.len(), 1, "{b}: {entries:?}");
+        assert_eq!(entries[0].action, "sms_codes_purged", "{b}");
+        for id in ["count:2", "outbox:2", "texts:1"] {
+            assert!(
+                entries[0].record_ids.contains(id),
+                "{b}: {}",
+                entries[0].record_ids
+            );
+        }
+        // Nothing left to purge: nothing done, nothing recorded.
+        let n = f
+            .store
+            .purge_sms_codes(week_ago, now, &audit)
+            .await
+            .expect("again");
+        assert_eq!(n, 0, "{b}");
+        assert_eq!(
+            f.store.audit_head().await.expect("head").seq,
+            head.seq + 1,
+            "{b}"
+        );
+    }
+}

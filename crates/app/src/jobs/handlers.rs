@@ -13,6 +13,8 @@ pub const SLA_SWEEP: &str = "sla_sweep";
 pub const PURGE_PEOPLE: &str = "purge_people";
 /// Move task offers nobody answered in time to the next candidate.
 pub const DISPATCH_SWEEP: &str = "dispatch_sweep";
+/// Delete used or expired text codes past retention, with their texts.
+pub const PURGE_SMS_CODES: &str = "purge_sms_codes";
 
 /// Run one job.
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
@@ -71,6 +73,14 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
                 wushe_core::volunteers::tasks::sweep(state.dispatcher(), state.clock.now()).await?;
             if n > 0 {
                 tracing::info!(moved = n, "task offers timed out and moved on");
+            }
+            Ok(())
+        }
+        PURGE_SMS_CODES => {
+            let n = wushe_core::notify::codes::purge_old(state.store.as_ref(), state.clock.now())
+                .await?;
+            if n > 0 {
+                tracing::info!(removed = n, "old text codes purged");
             }
             Ok(())
         }

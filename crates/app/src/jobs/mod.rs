@@ -24,7 +24,7 @@ pub async fn drain(state: &AppState) -> wushe_core::Result<usize> {
 
 /// Queue the periodic tasks whose time has come (each at most once per period): the SLA
 /// sweep every 30 seconds, the sweep of task offers nobody answered every 10 seconds, the session purge every ten minutes, the audit checkpoint every
-/// hour, the purge of registry records past their retention once a day.
+/// hour, the purges of registry records and of old text codes past their retention once a day.
 pub async fn enqueue_periodic(state: &AppState) -> wushe_core::Result<()> {
     let now = state.clock.now();
     for (kind, period) in [
@@ -33,6 +33,7 @@ pub async fn enqueue_periodic(state: &AppState) -> wushe_core::Result<()> {
         (handlers::PURGE_SESSIONS, 600),
         (handlers::AUDIT_CHECKPOINT, 3600),
         (handlers::PURGE_PEOPLE, 86_400),
+        (handlers::PURGE_SMS_CODES, 86_400),
     ] {
         let bucket = now.unix_timestamp() / period;
         let job = NewJob::new(kind, "{}".into(), now).unique(format!("{kind}:{bucket}"));

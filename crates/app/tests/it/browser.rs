@@ -1181,15 +1181,6 @@ async fn a_volunteer_accepts_and_completes_a_task_on_a_phone_and_the_residents_p
     .await;
     let link = crate::track::submit(&app, "browser-dispatch-1", "medication", "降压药吃完了").await;
     let need = crate::dispatch::need_id(&app, &link).await;
-    tasks::dispatch(
-        app.state.dispatcher(),
-        &staff,
-        need,
-        "deliver_medicine",
-        app.clock.now(),
-    )
-    .await
-    .expect("dispatch");
 
     // The resident's page is open, live.
     let r = &resident.client;
@@ -1211,6 +1202,29 @@ async fn a_volunteer_accepts_and_completes_a_task_on_a_phone_and_the_residents_p
         .await
         .expect("tasks");
     assert!(wait_for_text(&b, "请您答复的任务", 5).await);
+    assert!(wait_for_text(&b, "现在没有新任务", 2).await);
+    assert!(
+        wait_for_text(&b, "新任务会自动出现", 5).await,
+        "the list is live"
+    );
+    mark(&b).await;
+
+    // Staff give the need's task to volunteers while the volunteer's list is open: the
+    // offer appears in place, without a reload, and its countdown ticks.
+    tasks::dispatch(
+        app.state.dispatcher(),
+        &staff,
+        need,
+        "deliver_medicine",
+        app.clock.now(),
+    )
+    .await
+    .expect("dispatch");
+    assert!(
+        wait_for_text(&b, "接单", 5).await,
+        "the offer appeared without a reload"
+    );
+    assert!(still_marked(&b).await, "the task list was not reloaded");
     assert!(wait_for_text(&b, "还剩 4:", 3).await, "the countdown ticks");
     let body = c
         .find(Locator::Css("body"))

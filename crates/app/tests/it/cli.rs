@@ -340,6 +340,22 @@ async fn the_demo_serves_within_a_minute_and_its_printed_accounts_log_in() {
             home.contains("演示账号免二次验证"),
             "the demo banner (saying demo accounts skip the second factor) is missing for {name}"
         );
+        if name == "zhiyuan" {
+            // The demo volunteer has a task under way and a completed one (with its minutes).
+            let mine = http
+                .get(format!("{url}/me/tasks"))
+                .send()
+                .await
+                .expect("tasks")
+                .text()
+                .await
+                .expect("body");
+            assert!(
+                mine.contains("card task-accepted\"><h3>上门探视")
+                    && mine.contains("card task-done\"><h3>送物资"),
+                "{mine}"
+            );
+        }
     }
     drop(child);
     let files = entries(&dir.join("d"));

@@ -897,3 +897,116 @@ async fn when_the_resident_cancels_the_need_an_open_offer_cannot_be_accepted_and
     );
     assert_eq!(tasks_of(&app, need).await[0].state, TaskState::Cancelled);
 }
+
+#[tokio::test]
+async fn a_volunteers_task_list_hears_of_offers_where_they_serve_and_shows_only_their_own() {
+    use crate::needs_work::events_within;
+    let app = TestApp::spawn_with(|c| c.dispatch_offer_seconds = 30).await;
+    let street = actor(&app, Role::SocialWorker, WULIQIAO).await;
+    let here = volunteer(&app, &street, QIAOYI, QIAOYI, &["medical"], ALWAYS).await;
+    let other = volunteer(&app, &street, QIAOYI, QIAOYI, &["medical"], ALWAYS).await;
+    let away = volunteer(&app, &street, QIAOER, QIAOER, &["medical"], ALWAYS).await;
+    let mut v = login_volunteer(&app, &here).await;
+    let mut o = login_volunteer(&app, &other).await;
+    let mut a = login_volunteer(&app, &away).await;
+    let link = crate::track::submit(&app, "dispatch-live-1", "medication", "降压药吃完了").await;
+    let need = need_id(&app, &link).await;
+
+    // An offer arrives: the streams of volunteers serving there say "look again"; the
+    // signal carries nothing, and the list each one then fetches is their own.
+    let live = v.get("/me/tasks/live").await;
+    assert_eq!(live.status(), StatusCode::OK);
+    assert!(
+        live.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/event-stream")
+    );
+    let live_other = o.get("/me/tasks/live").await;
+    let live_away = a.get("/me/tasks/live").await;
+    tasks::dispatch(
+        app.state.dispatcher(),
+        &street,
+        need,
+        "deliver_medicine",
+        app.clock.now(),
+    )
+    .await
+    .expect("dispatch");
+    assert_eq!(
+        events_within(live, std::time::Duration::from_secs(1)).await,
+        1
+    );
+    assert_eq!(
+        events_within(live_other, std::time::Duration::from_secs(1)).await,
+        1
+    );
+    assert_eq!(
+        events_within(live_away, std::time::Duration::from_millis(500)).await,
+        0,
+        "a volunteer of another community hears nothing"
+    );
+    let (first, _) = open_offer(&app, need).await.expect("offered");
+    let (mut got, mut not) = if first == here.id { (v, o) } else { (o, v) };
+    assert!(
+        text(got.get("/me/tasks").await)
+            .await
+            .contains("task-offer")
+    );
+    assert!(
+        !text(not.get("/me/tasks").await)
+            .await
+            .contains("task-offer")
+    );
+
+    // It runs out: the sweep moves it on, and both lists hear of it.
+    let live_got = got.get("/me/tasks/live").await;
+    let live_not = not.get("/me/tasks/live").await;
+    app.clock.advance(Duration::seconds(31));
+    run_jobs(&app).await;
+    assert_eq!(
+        events_within(live_got, std::time::Duration::from_secs(1)).await,
+        1
+    );
+    assert_eq!(
+        events_within(live_not, std::time::Duration::from_secs(1)).await,
+        1
+    );
+    assert!(
+        !text(got.get("/me/tasks").await)
+            .await
+            .contains("task-offer")
+    );
+    assert!(
+        text(not.get("/me/tasks").await)
+            .await
+            .contains("task-offer")
+    );
+
+    // Staff withdraw it: heard again.
+    let live_not = not.get("/me/tasks/live").await;
+    tasks::withdraw(
+        app.state.dispatcher(),
+        &street,
+        tasks_of(&app, need).await[0].id,
+        app.clock.now(),
+    )
+    .await
+    .expect("withdraw");
+    assert_eq!(
+        events_within(live_not, std::time::Duration::from_secs(1)).await,
+        1
+    );
+    assert!(
+        !text(not.get("/me/tasks").await)
+            .await
+            .contains("task-offer")
+    );
+
+    // Staff have no task list to listen to.
+    let mut staff = app.login_as(Role::SocialWorker, QIAOYI).await;
+    assert_eq!(
+        staff.get("/me/tasks/live").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

@@ -1,6 +1,6 @@
 //! The durable job queue as the application uses it: periodic tasks are queued once per
 //! period (the SLA sweep every 30 s, the session purge every ten minutes, the audit checkpoint
-//! every hour) and the
+//! every hour, the purges of old registry records and text codes every day) and the
 //! session purge removes expired sessions.
 
 use reqwest::StatusCode;
@@ -22,9 +22,9 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
         .expect("enqueue again");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        5,
-        "one SLA sweep, one offer sweep, one session purge, one audit checkpoint and one registry \
-         purge per period"
+        6,
+        "one SLA sweep, one offer sweep, one session purge, one audit checkpoint, one registry \
+         purge and one purge of old text codes per period"
     );
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),

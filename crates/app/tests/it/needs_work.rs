@@ -226,7 +226,7 @@ async fn breached_needs_come_first_then_by_priority() {
 }
 
 /// Read SSE events from a response for up to `wait`, returning how many `changed` arrived.
-async fn events_within(res: reqwest::Response, wait: Duration) -> usize {
+pub async fn events_within(res: reqwest::Response, wait: Duration) -> usize {
     let mut res = res;
     let mut seen = String::new();
     let _ = tokio::time::timeout(wait, async {

@@ -19,6 +19,7 @@ use wushe_core::volunteers::service;
 use crate::harness::*;
 use crate::notify::{Fake, sms_app};
 use crate::volunteers::{actor, campaign_form, org_in};
+use wushe_app::jobs;
 
 fn demo(c: &mut wushe_app::config::Config) {
     c.notify.sms.mode = wushe_app::notify::SmsMode::Demo;
@@ -515,4 +516,58 @@ async fn wrong_login_codes_count_in_the_login_defences_like_wrong_passwords() {
     );
     assert_eq!(audit_actions(&app, Action::LoginFailed).await.len(), 5);
     assert_eq!(c.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A login code for `phone`, queued.
+async fn login_code(app: &TestApp, phone: &str) -> wushe_core::ids::SmsCodeId {
+    use wushe_core::notify::codes::{self, Issued, Purpose};
+    let s = &app.state;
+    match codes::issue(
+        s.store.as_ref(),
+        &s.cipher,
+        Purpose::Login,
+        phone,
+        &wushe_core::regions::RegionCode(WULIQIAO.into()),
+        None,
+        &s.config.notify.caps,
+        app.clock.now(),
+    )
+    .await
+    .expect("issue")
+    {
+        Issued::Queued { code, .. } => code,
+        Issued::Capped => panic!("capped"),
+    }
+}
+
+#[tokio::test]
+async fn the_daily_job_deletes_codes_and_their_texts_a_week_old_and_keeps_newer_ones() {
+    let app = TestApp::spawn_with(demo).await;
+    let s = &app.state;
+    let old = login_code(&app, "13812340001").await;
+    wushe_app::notify::deliver(s).await.expect("deliver");
+    assert_eq!(demo_count(&app).await, 1);
+    app.clock.advance(Duration::days(7) + Duration::minutes(1));
+    let new = login_code(&app, "13812340002").await;
+    wushe_app::notify::deliver(s).await.expect("deliver");
+    let before = s.store.audit_head().await.expect("head").seq;
+    jobs::enqueue_periodic(s).await.expect("enqueue");
+    jobs::drain(s).await.expect("drain");
+    assert!(s.store.sms_code(old).await.expect("read").is_none());
+    assert!(s.store.sms_code(new).await.expect("read").is_some());
+    assert_eq!(
+        demo_count(&app).await,
+        1,
+        "the old code's text went with it"
+    );
+    let purges: Vec<_> = s
+        .store
+        .audit_page(before, 1000)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == Action::SmsCodesPurged.as_str())
+        .collect();
+    assert_eq!(purges.len(), 1, "one entry");
+    assert!(purges[0].record_ids.contains("count:1"));
 }

@@ -16,8 +16,8 @@ use wushe_core::regions::RegionCode;
 use wushe_core::users::service::load_actor;
 use wushe_core::volunteers::booking::{BookingState, Window};
 use wushe_core::volunteers::record::{Booking, Certificate, Shift};
-use wushe_core::volunteers::service;
 use wushe_core::volunteers::signup::{CampaignForm, PostForm, SignupForm};
+use wushe_core::volunteers::{service, tasks};
 
 use crate::harness::*;
 
@@ -1337,6 +1337,43 @@ async fn the_hours_export_is_an_xlsx_with_formula_cells_neutralised() {
     service::attend_by_lead(s, &staff_actor, b, "check_out", app.clock.now())
         .await
         .expect("out");
+    // A need's task given to the volunteer by name and completed 35 minutes later: its time
+    // counts as on the service record (accepted → completed).
+    let link = crate::track::submit(&app, "hours-export-task", "supplies", "米").await;
+    let need = crate::dispatch::need_id(&app, &link).await;
+    let t = tasks::dispatch(
+        app.state.dispatcher(),
+        &staff_actor,
+        need,
+        "door_visit",
+        app.clock.now(),
+    )
+    .await
+    .expect("dispatch");
+    tasks::assign(
+        app.state.dispatcher(),
+        &staff_actor,
+        t.id,
+        &vid.to_string(),
+        app.clock.now(),
+    )
+    .await
+    .expect("assign");
+    app.clock.advance(Duration::minutes(35));
+    tasks::complete(
+        app.state.dispatcher(),
+        &v,
+        t.id,
+        "已上门看望",
+        app.clock.now(),
+    )
+    .await
+    .expect("complete");
+    let (_, record) = service::my_shifts(s, &v).await.expect("record");
+    assert_eq!(
+        record, 155,
+        "the service record: 2 h of shift and 35 min of task"
+    );
     let mut staff = app.login_as(Role::SocialWorker, QIAOYI).await;
     let res = staff.get("/volunteers/hours.xlsx").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -1356,7 +1393,13 @@ async fn the_hours_export_is_an_xlsx_with_formula_cells_neutralised() {
         .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[1][1], "'=HYPERLINK(\"http://x\")");
-    assert_eq!(rows[1][3], "2");
+    assert_eq!(rows[0].len(), 7, "{rows:?}");
+    assert_eq!(rows[0][5], "任务时长（小时）");
+    assert_eq!(
+        rows[1][2..],
+        ["1", "2", "1", "0.6", "2.6"],
+        "shifts, shift hours, tasks, task hours, total (as the record)"
+    );
     let formulas = book.worksheet_formula("Sheet1").expect("formulas");
     assert!(
         formulas.used_cells().next().is_none(),

@@ -90,10 +90,13 @@ pub enum Action {
     ListExportedFull,
     /// A one-time code was texted for a sign-up or a login (ids: the outbox row).
     SmsCodeSent,
+    /// Used or expired text codes past retention deleted with their texts (ids: `count:N`,
+    /// `outbox:N`, `texts:N`).
+    SmsCodesPurged,
 }
 
 impl Action {
-    pub const ALL: [Action; 73] = [
+    pub const ALL: [Action; 74] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -167,6 +170,7 @@ impl Action {
         Action::ListExported,
         Action::ListExportedFull,
         Action::SmsCodeSent,
+        Action::SmsCodesPurged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -244,6 +248,7 @@ impl Action {
             Action::ListExported => "list_exported",
             Action::ListExportedFull => "list_exported_full",
             Action::SmsCodeSent => "sms_code_sent",
+            Action::SmsCodesPurged => "sms_codes_purged",
         }
     }
 
@@ -327,6 +332,7 @@ impl Action {
             Action::ListExported => "导出名单（已遮挡）",
             Action::ListExportedFull => "导出完整名单",
             Action::SmsCodeSent => "发送短信验证码",
+            Action::SmsCodesPurged => "清除过期的短信验证码",
         }
     }
 
@@ -406,6 +412,7 @@ impl Action {
             Action::ListExported => "List exported (masked)",
             Action::ListExportedFull => "List exported in full",
             Action::SmsCodeSent => "Text code sent",
+            Action::SmsCodesPurged => "Old text codes deleted",
         }
     }
 }
@@ -463,6 +470,8 @@ pub enum RecordKind {
     Check,
     Webhook,
     OutboxMessage,
+    /// Ids: one-time text codes (or `count:N` for a purge).
+    SmsCode,
 }
 
 impl RecordKind {
@@ -488,6 +497,7 @@ impl RecordKind {
             RecordKind::Person => "person",
             RecordKind::Webhook => "webhook",
             RecordKind::OutboxMessage => "outbox",
+            RecordKind::SmsCode => "sms_code",
         }
     }
 }

@@ -227,6 +227,15 @@ pub struct Candidate {
     pub load: u8,
 }
 
+/// A volunteer's completed tasks and their service minutes (the hours export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskMinutes {
+    pub username: String,
+    pub display_name: String,
+    pub tasks: i64,
+    pub minutes: i64,
+}
+
 /// An organisation's dispatch setting, as shown on its page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgMode {

@@ -26,6 +26,8 @@ pub const DIGITS: usize = 6;
 pub const VALID_FOR: Duration = Duration::minutes(10);
 /// Tries per code: after this many wrong ones the code is dead (a new one must be asked for).
 pub const MAX_TRIES: i64 = 5;
+/// Used or expired codes are deleted this long after they were issued, with their texts.
+pub const KEEP_FOR: Duration = Duration::days(7);
 
 /// The code, sealed (it is needed again in clear when the text is made).
 pub const CODE: EncryptedColumn = EncryptedColumn {
@@ -294,6 +296,15 @@ pub async fn login_account(store: &dyn Store, phone: &str) -> Result<Option<User
     let volunteer_only =
         !grants.is_empty() && grants.iter().all(|g| g.grant.role == Role::Volunteer);
     Ok(volunteer_only.then_some(user))
+}
+
+/// Delete the used or expired codes issued more than [`KEEP_FOR`] ago, with the outbox rows
+/// that carried them and the record of those texts (their sealed values go with the rows),
+/// in one transaction audited as one entry with the counts. Returns how many codes.
+pub async fn purge_old(store: &dyn Store, now: OffsetDateTime) -> Result<u64> {
+    let audit = AuditEvent::new(Action::SmsCodesPurged, now)
+        .record(RecordKind::SmsCode, Vec::<String>::new());
+    store.purge_sms_codes(now - KEEP_FOR, now, &audit).await
 }
 
 #[cfg(test)]

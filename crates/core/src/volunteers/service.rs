@@ -1182,12 +1182,17 @@ pub async fn verify_certificate(
     store.certificate(&id).await?.ok_or(Error::NotFound)
 }
 
-/// One line of the hours export.
+/// One line of the hours export: checked-out shifts and completed tasks (their minutes as on
+/// the service record), and the total.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoursRow {
     pub username: String,
     pub display_name: String,
     pub shifts: i64,
+    pub shift_minutes: i64,
+    pub tasks: i64,
+    pub task_minutes: i64,
+    /// Shift and task minutes together.
     pub minutes: i64,
 }
 
@@ -1204,17 +1209,36 @@ pub async fn hours_report(
     let audit = AuditEvent::new(Action::HoursExported, now).by(actor);
     store.append_audit(&audit).await?;
     let mut rows: HashMap<String, HoursRow> = HashMap::new();
-    for (username, display_name, b) in store.checked_bookings(&scope).await? {
-        let r = rows.entry(username.clone()).or_insert(HoursRow {
+    let row = |rows: &mut HashMap<String, HoursRow>, username: String, display_name: String| {
+        rows.remove(&username).unwrap_or(HoursRow {
             username,
             display_name,
             shifts: 0,
+            shift_minutes: 0,
+            tasks: 0,
+            task_minutes: 0,
             minutes: 0,
-        });
+        })
+    };
+    for (username, display_name, b) in store.checked_bookings(&scope).await? {
+        let mut r = row(&mut rows, username, display_name);
         r.shifts += 1;
-        r.minutes += booking::served_minutes(&b.window, b.checked_in_at, b.checked_out_at);
+        r.shift_minutes += booking::served_minutes(&b.window, b.checked_in_at, b.checked_out_at);
+        rows.insert(r.username.clone(), r);
     }
-    let mut out: Vec<HoursRow> = rows.into_values().collect();
+    for t in store.task_minutes_in_scope(&scope).await? {
+        let mut r = row(&mut rows, t.username, t.display_name);
+        r.tasks += t.tasks;
+        r.task_minutes += t.minutes;
+        rows.insert(r.username.clone(), r);
+    }
+    let mut out: Vec<HoursRow> = rows
+        .into_values()
+        .map(|mut r| {
+            r.minutes = r.shift_minutes + r.task_minutes;
+            r
+        })
+        .collect();
     out.sort_by(|a, b| b.minutes.cmp(&a.minutes).then(a.username.cmp(&b.username)));
     Ok(out)
 }

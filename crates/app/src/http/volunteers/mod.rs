@@ -55,6 +55,7 @@ pub fn router() -> Routes {
         .route("/me/shifts", get(me::shifts))
         .route("/me/bookings/{id}/cancel", post(tasks::cancel_booking))
         .route("/me/tasks", get(tasks::list))
+        .route("/me/tasks/live", get(tasks::live))
         .route("/me/offers/{id}/accept", post(tasks::accept))
         .route("/me/offers/{id}/decline", post(tasks::decline))
         .route("/me/tasks/{id}/claim", post(tasks::claim))

@@ -981,17 +981,24 @@ fn xlsx(rows: &[service::HoursRow], lang: Lang) -> Result<Vec<u8>, rust_xlsxwrit
         lang.pick("手机号（用户名）", "Mobile (user name)"),
         lang.pick("姓名", "Name"),
         lang.pick("班次数", "Shifts"),
-        lang.pick("服务时长（小时）", "Hours"),
+        lang.pick("班次时长（小时）", "Shift hours"),
+        lang.pick("完成任务数", "Tasks done"),
+        lang.pick("任务时长（小时）", "Task hours"),
+        lang.pick("服务时长合计（小时）", "Total hours"),
     ];
     for (c, h) in heads.iter().enumerate() {
         ws.write_string(0, u16::try_from(c).unwrap_or(0), *h)?;
     }
+    let hours = |m: i64| hours_text(m).parse::<f64>().unwrap_or(0.0);
     for (i, r) in rows.iter().enumerate() {
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
         ws.write_string(row, 0, wushe_core::sheet::safe_cell(&r.username))?;
         ws.write_string(row, 1, wushe_core::sheet::safe_cell(&r.display_name))?;
         ws.write_number(row, 2, r.shifts as f64)?;
-        ws.write_number(row, 3, hours_text(r.minutes).parse::<f64>().unwrap_or(0.0))?;
+        ws.write_number(row, 3, hours(r.shift_minutes))?;
+        ws.write_number(row, 4, r.tasks as f64)?;
+        ws.write_number(row, 5, hours(r.task_minutes))?;
+        ws.write_number(row, 6, hours(r.minutes))?;
     }
     wb.save_to_buffer()
 }

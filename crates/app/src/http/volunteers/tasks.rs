@@ -1,14 +1,17 @@
 //! The volunteer's tasks on the phone (`/me/tasks`): offers with accept and decline and the
 //! time left, tasks to claim from the pool, accepted tasks (address and the resident's phone
 //! on request while accepted, each view audited; complete with a short note) and done tasks.
+//! The offers update by themselves (`/me/tasks/live`): a change of a need where the volunteer
+//! serves makes the page fetch its own list again; the signal itself carries nothing.
 //! Also cancelling one's own shift booking.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use wushe_core::actor::Permission;
 use wushe_core::dispatch::record::VolunteerTask;
 use wushe_core::ids::{BookingId, OfferId, TaskId};
 use wushe_core::volunteers::tasks;
@@ -305,4 +308,21 @@ pub async fn cancel_booking(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `changed` whenever a need where the volunteer may serve changes (an offer made to someone,
+/// run out or withdrawn there); the page then fetches `/me/tasks`, which shows only their own.
+pub async fn live(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+) -> Result<Response, HttpError> {
+    let scope = a.scope(Permission::ServeTasks);
+    if scope.is_empty() {
+        return Err(Error::Forbidden.into());
+    }
+    let rx = s.live.subscribe();
+    Ok(
+        crate::http::live::changes(rx, move |sig| scope.iter().any(|c| c.covers(&sig.region)))
+            .into_response(),
+    )
 }
