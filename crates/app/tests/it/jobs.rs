@@ -58,7 +58,8 @@ async fn the_periodic_session_purge_is_queued_once_and_removes_expired_sessions(
     jobs::enqueue_periodic(&app.state).await.expect("enqueue");
     assert_eq!(
         jobs::drain(&app.state).await.expect("drain"),
-        3 + new_hour + new_day,
-        "the two sweeps and the session purge, and what a new hour or day adds"
+        3 + new_hour + 2 * new_day,
+        "the two sweeps and the session purge, and what a new hour (the checkpoint) or day (the \
+         two purges) adds"
     );
 }
