@@ -13,14 +13,21 @@
 //!   open: answers by status, whether the server survived, and how long until it answers a
 //!   need again.
 //!
+//! The generator speaks HTTP/1.1 over hyper's bare client connections (no pool, TLS or
+//! redirects), so that it takes as little as it can of the two cores it shares with the server.
+//!
 //! Run: `cargo run --release -p wushe-app --example intake_bench` (`BENCH_SECONDS` per phase,
-//! default 5).
+//! default 5). With `BENCH_SERVE_ONLY=1` it only serves the durable SQLite set-up and prints its
+//! address, to load it with another generator (`wrk`) or profile it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
 use wushe_app::config::Config;
 use wushe_app::{App, BoxError};
 
@@ -62,7 +69,7 @@ fn config(dir: &Path, url: String, key: Option<PathBuf>, durable: bool) -> Confi
 
 /// A running server: its address, its stats and the thread serving it.
 struct Server {
-    base: String,
+    addr: String,
     stats: Arc<wushe_store::IntakeStats>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -104,9 +111,9 @@ fn serve(config: Config) -> Server {
             }
             store.close().await;
             let app = App::build(config).await.expect("build");
-            let base = format!("http://{}", app.local_addr());
+            let addr = app.local_addr().to_string();
             ready_tx
-                .send((base, app.state().intake_stats.clone()))
+                .send((addr, app.state().intake_stats.clone()))
                 .expect("ready");
             app.run_until(async {
                 let _ = stop_rx.await;
@@ -115,9 +122,9 @@ fn serve(config: Config) -> Server {
             .expect("serve");
         });
     });
-    let (base, stats) = ready_rx.recv().expect("server ready");
+    let (addr, stats) = ready_rx.recv().expect("server ready");
     Server {
-        base,
+        addr,
         stats,
         stop: Some(stop_tx),
         thread: Some(thread),
@@ -135,20 +142,49 @@ fn body() -> (String, String) {
     (key, body)
 }
 
-/// One POST; its status (0 when the connection failed) and latency.
-async fn post(http: &reqwest::Client, base: &str) -> (u16, Duration) {
+/// One keep-alive HTTP/1.1 connection to the server.
+type Conn = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(addr: &str) -> Option<Conn> {
+    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    stream.set_nodelay(true).ok()?;
+    let (conn, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(driver);
+    Some(conn)
+}
+
+/// One POST of a new need on `conn`; its status (0 when the connection failed) and latency.
+async fn post(conn: &mut Conn, addr: &str) -> (u16, Duration) {
     let (key, body) = body();
-    let t = Instant::now();
-    let status = http
-        .post(format!("{base}/api/v1/needs"))
+    let request = hyper::Request::post("/api/v1/needs")
+        .header("host", addr)
         .header("idempotency-key", key)
         .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0);
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    let t = Instant::now();
+    let status = match conn.send_request(request).await {
+        Ok(answer) => {
+            let status = answer.status().as_u16();
+            match answer.into_body().collect().await {
+                Ok(_) => status,
+                Err(_) => 0,
+            }
+        }
+        Err(_) => 0,
+    };
     (status, t.elapsed())
+}
+
+/// One POST on a connection of its own (opened for it); 0 when none could be opened.
+async fn post_once(addr: &str) -> (u16, Duration) {
+    let t = Instant::now();
+    match connect(addr).await {
+        Some(mut conn) => (post(&mut conn, addr).await.0, t.elapsed()),
+        None => (0, t.elapsed()),
+    }
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -173,14 +209,20 @@ async fn closed_loop(server: &Server, conns: usize, secs: u64) -> (f64, Duration
     let began = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conns {
-        let base = server.base.clone();
+        let addr = server.addr.clone();
         tasks.push(tokio::spawn(async move {
-            let http = client_builder().build().expect("client");
             let mut lat = Vec::new();
+            let mut conn = None;
             while Instant::now() < until {
-                let (s, d) = post(&http, &base).await;
+                if conn.is_none() {
+                    conn = connect(&addr).await;
+                }
+                let Some(c) = conn.as_mut() else { continue };
+                let (s, d) = post(c, &addr).await;
                 if s == 201 {
                     lat.push(d);
+                } else if s == 0 {
+                    conn = None;
                 }
             }
             lat
@@ -203,21 +245,29 @@ async fn closed_loop(server: &Server, conns: usize, secs: u64) -> (f64, Duration
 }
 
 /// Open loop at `rate`/s for `secs`, latency counted from the scheduled send time:
-/// (p99 of successes, answers by status).
-async fn open_loop(base: &str, rate: u64, secs: u64) -> (Duration, Vec<(u16, u64)>) {
-    let http = client_builder()
-        .pool_max_idle_per_host(1024)
-        .build()
-        .expect("client");
+/// (p99 of successes, answers by status). Each request takes an idle connection, or opens one.
+async fn open_loop(addr: &str, rate: u64, secs: u64) -> (Duration, Vec<(u16, u64)>) {
+    let idle: Arc<std::sync::Mutex<Vec<Conn>>> = Default::default();
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..rate * secs {
         let due = start + interval.mul_f64(i as f64);
         tokio::time::sleep_until(due.into()).await;
-        let (http, base) = (http.clone(), base.to_string());
+        let (idle, addr) = (idle.clone(), addr.to_string());
         tasks.push(tokio::spawn(async move {
-            let (s, _) = post(&http, &base).await;
+            let taken = idle.lock().expect("idle connections").pop();
+            let conn = match taken {
+                Some(c) => Some(c),
+                None => connect(&addr).await,
+            };
+            let Some(mut conn) = conn else {
+                return (0, due.elapsed());
+            };
+            let (s, _) = post(&mut conn, &addr).await;
+            if s != 0 {
+                idle.lock().expect("idle connections").push(conn);
+            }
             (s, due.elapsed())
         }));
     }
@@ -264,14 +314,6 @@ fn sqlite(name: &str, durable: bool) -> (PathBuf, Config) {
     let url = format!("sqlite://{}", dir.join("bench.db").display());
     let cfg = config(&dir, url, None, durable);
     (dir, cfg)
-}
-
-/// Clients share one TLS set-up (building it per client is slow and would eat into the
-/// measured window).
-fn client_builder() -> reqwest::ClientBuilder {
-    static TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
-    let tls = TLS.get_or_init(|| wushe_app::notify::tls_config().expect("tls"));
-    reqwest::Client::builder().tls_backend_preconfigured(tls.clone())
 }
 
 /// A new, empty database next to the one `url` names (dropped first if a previous run left
@@ -321,7 +363,7 @@ async fn phases(name: &str, secs: u64, open: impl AsyncFn(bool) -> (PathBuf, Ser
 
     // P2: 500/s open loop against the fdatasync probe (in the data directory; for
     // PostgreSQL that is the bench's own directory on the same disk as the cluster here).
-    let (p99_open, statuses) = open_loop(&full.base, 500, secs).await;
+    let (p99_open, statuses) = open_loop(&full.addr, 500, secs).await;
     let probe = fdatasync_probe(&dir);
     println!(
         "P2 {name} 500 req/s open loop: p99 {:6.2} ms; 4 KiB fdatasync p99 {:6.2} ms; bound 2×probe+2 ms = {:6.2} ms ({}); answers {statuses:?}",
@@ -336,7 +378,7 @@ async fn phases(name: &str, secs: u64, open: impl AsyncFn(bool) -> (PathBuf, Ser
     );
 
     // P3: three times the capacity with 2,000 idle connections held open.
-    let addr = full.base.trim_start_matches("http://").to_string();
+    let addr = full.addr.clone();
     let mut idle = Vec::new();
     for _ in 0..2000 {
         if let Ok(s) = tokio::net::TcpStream::connect(&addr).await {
@@ -344,12 +386,11 @@ async fn phases(name: &str, secs: u64, open: impl AsyncFn(bool) -> (PathBuf, Ser
         }
     }
     let rate = (rps * 3.0).max(300.0) as u64;
-    let (_, statuses) = open_loop(&full.base, rate, secs).await;
+    let (_, statuses) = open_loop(&addr, rate, secs).await;
     drop(idle);
     let t = Instant::now();
-    let http = client_builder().build().expect("client");
     let healthy = loop {
-        let (s, _) = post(&http, &full.base).await;
+        let (s, _) = post_once(&addr).await;
         if s == 201 {
             break Some(t.elapsed());
         }
@@ -372,6 +413,13 @@ async fn phases(name: &str, secs: u64, open: impl AsyncFn(bool) -> (PathBuf, Ser
 async fn main() -> Result<(), BoxError> {
     wushe_app::init_tracing();
     let secs = seconds();
+    if std::env::var_os("BENCH_SERVE_ONLY").is_some() {
+        let (_dir, cfg) = sqlite("serve", true);
+        let server = serve(cfg);
+        println!("serving http://{} until interrupted", server.addr);
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
     println!(
         "intake benchmark: {secs} s per phase, load generator in the same process; \
          status 0 = the generator could not connect"

@@ -2,6 +2,7 @@
 //! unknown scheme is an error and nothing is created.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -28,12 +29,23 @@ pub fn backend_of(url: &str) -> Result<Backend, String> {
     }
 }
 
+/// Makes the intake writer's own connection, on the writer's thread (see `intake`).
+type OpenWriter = Box<dyn FnOnce() -> Db + Send>;
+
+/// Options for a pool of one connection, opened when first used (after the migrations).
+fn one_connection<D: sqlx::Database>() -> sqlx::pool::PoolOptions<D> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(10))
+}
+
 impl SqlStore {
     /// Open the database named by `url` (SQLite file created if missing) and run migrations.
     /// `synchronous_full` false trades the last commits before a crash for speed (SQLite
     /// `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`).
     pub async fn open(url: &str, synchronous_full: bool) -> Result<SqlStore, String> {
-        let db = match backend_of(url)? {
+        let (db, writer) = match backend_of(url)? {
             Backend::Sqlite => {
                 let opts = SqliteConnectOptions::from_str(url)
                     .map_err(|e| format!("bad SQLite URL: {e}"))?
@@ -57,10 +69,11 @@ impl SqlStore {
                     .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
-                    .connect_with(opts)
+                    .connect_with(opts.clone())
                     .await
                     .map_err(|e| format!("cannot open SQLite database: {e}"))?;
-                Db::Sqlite(pool)
+                let writer = move || Db::Sqlite(one_connection().connect_lazy_with(opts));
+                (Db::Sqlite(pool), Box::new(writer) as OpenWriter)
             }
             Backend::Postgres => {
                 let mut opts = PgConnectOptions::from_str(url)
@@ -73,20 +86,29 @@ impl SqlStore {
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
+                    .connect_with(opts.clone())
                     .await
                     .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
-                Db::Pg(pool)
+                let writer = move || Db::Pg(one_connection().connect_lazy_with(opts));
+                (Db::Pg(pool), Box::new(writer) as OpenWriter)
             }
         };
         let live = Live::default();
+        let intake = crate::intake::Intake::start(writer, live.clone())
+            .map_err(|e| format!("cannot start the intake writer: {e}"))?;
         let store = SqlStore {
-            intake: crate::intake::Intake::start(db.clone(), live.clone()),
+            intake,
             db,
             live,
             places: Default::default(),
         };
         store.migrate().await?;
+        if let Db::Sqlite(pool) = &store.db {
+            tokio::spawn(crate::intake::checkpoints(
+                pool.clone(),
+                Arc::downgrade(&store.intake.stats),
+            ));
+        }
         if let Db::Pg(pool) = &store.db {
             crate::live::relay_postgres(pool, store.live.clone())
                 .await

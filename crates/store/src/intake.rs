@@ -12,6 +12,10 @@
 //!
 //! Back-pressure: the queue holds [`QUEUE`] needs; beyond that a request is refused at once
 //! with `Busy` (503 and Retry-After), instead of piling up until the process falls over.
+//!
+//! The writer runs on a thread of its own with its own connection: a batch is a dozen
+//! statements, each a round trip to the database, and on the request runtime every round
+//! trip would wait its turn behind the HTTP work of the next requests.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,10 +35,12 @@ use crate::{Db, db_err, ms, on_pool};
 
 /// Most needs in one transaction.
 const BATCH: usize = 256;
-/// Most needs waiting for the writer.
-const QUEUE: usize = 4096;
+/// Most needs waiting for the writer: about a fifth of a second of work at full speed.
+const QUEUE: usize = 1024;
 /// Seconds a refused client is told to wait.
 const RETRY_AFTER: u64 = 2;
+/// How often the SQLite log is copied back into the database file while needs come in.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Commits and rows written by the writer (for `/metrics` and the benchmark).
 #[derive(Debug, Default)]
@@ -65,12 +71,28 @@ impl std::fmt::Debug for Item {
 }
 
 impl Intake {
-    /// Start the writer over `db`.
-    pub(crate) fn start(db: Db, live: Live) -> Intake {
+    /// Start the writer on its own thread; `open` makes its connection (a pool of one) there.
+    /// The thread ends when the last handle is dropped and the queue is drained.
+    pub(crate) fn start(
+        open: impl FnOnce() -> Db + Send + 'static,
+        live: Live,
+    ) -> std::io::Result<Intake> {
         let (queue, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(IntakeStats::default());
-        tokio::spawn(writer(db, live, rx, stats.clone()));
-        Intake { queue, stats }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let counted = stats.clone();
+        std::thread::Builder::new()
+            .name("intake-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let db = open();
+                    writer(&db, live, rx, counted).await;
+                    on_pool!(&db, p => p.close().await);
+                })
+            })?;
+        Ok(Intake { queue, stats })
     }
 
     /// Queue a need and wait until the transaction holding it has committed.
@@ -99,11 +121,11 @@ impl Intake {
     }
 }
 
-async fn writer(db: Db, live: Live, mut rx: mpsc::Receiver<Item>, stats: Arc<IntakeStats>) {
+async fn writer(db: &Db, live: Live, mut rx: mpsc::Receiver<Item>, stats: Arc<IntakeStats>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let items = std::mem::take(&mut batch);
-        match write(&db, &items).await {
+        match write(db, &items).await {
             Ok((results, announced)) => {
                 let written = results
                     .iter()
@@ -127,6 +149,33 @@ async fn writer(db: Db, live: Live, mut rx: mpsc::Receiver<Item>, stats: Arc<Int
                     let _ = item.reply.send(Err(Error::internal("intake batch failed")));
                 }
             }
+        }
+    }
+}
+
+/// SQLite: while the writer commits, copy the write-ahead log back into the database file from
+/// a pool connection, beside the writer (`PASSIVE` waits for neither readers nor writers). The
+/// writer's own automatic checkpoint, which a batch waits for, then finds little left to copy,
+/// and the log is still reset by it (a checkpoint beside a busy writer never catches up with
+/// the end of the log, which would grow without bound). Ends with the writer or the pool.
+pub(crate) async fn checkpoints(pool: sqlx::SqlitePool, stats: std::sync::Weak<IntakeStats>) {
+    let mut seen = 0;
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        let Some(stats) = stats.upgrade() else { return };
+        if pool.is_closed() {
+            return;
+        }
+        let commits = stats.commits.load(Ordering::Relaxed);
+        if commits == seen {
+            continue;
+        }
+        seen = commits;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "checkpoint of the intake's log failed; the next one retries");
         }
     }
 }
