@@ -8,6 +8,7 @@ mod me;
 mod public;
 mod staff;
 mod tasks;
+mod verify;
 
 use axum::body::Bytes;
 use axum::routing::{get, post};
@@ -31,7 +32,7 @@ pub fn router() -> Routes {
             "/volunteer/password/{token}",
             get(public::password_form).post(public::set_password),
         )
-        .route("/verify", get(public::verify_page))
+        .route("/verify", get(verify::verify_page))
         .route("/api/v1/certificates/{code}", get(api::verify))
         .route("/volunteers", get(staff::campaigns).post(staff::publish))
         .route("/volunteers/campaigns/{id}", get(staff::campaign))

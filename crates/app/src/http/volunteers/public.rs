@@ -1,9 +1,9 @@
 //! Public pages: open call-ups and the sign-up form (no account; rate-limited like the
-//! public intake; a honeypot field), the one-time set-password link, and certificate
-//! verification.
+//! public intake; a honeypot field) and the one-time set-password link. Certificate
+//! verification is in `verify.rs`.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -13,7 +13,6 @@ use wushe_core::notify::Finish;
 use wushe_core::notify::codes::{self, Issued, Purpose};
 use wushe_core::regions::RegionCode;
 use wushe_core::reveal::mask_phone;
-use wushe_core::volunteers::booking::hours_text;
 use wushe_core::volunteers::record::Campaign;
 use wushe_core::volunteers::service;
 use wushe_core::volunteers::signup::SignupForm;
@@ -564,59 +563,4 @@ pub async fn set_password(
         done: true,
     };
     render(StatusCode::OK, &p)
-}
-
-#[derive(Deserialize)]
-pub struct VerifyQuery {
-    #[serde(default)]
-    code: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "volunteers/verify.html")]
-struct VerifyPage {
-    page: Page,
-    code: String,
-    checked: bool,
-    /// (display name, hours, issued on)
-    found: Option<(String, String, String)>,
-}
-
-/// Anyone can check a certificate's code: a good one shows the name chosen and the hours.
-pub async fn verify_page(
-    State(s): State<AppState>,
-    page: Page,
-    Query(q): Query<VerifyQuery>,
-) -> Result<Response, HttpError> {
-    let code = q.code.unwrap_or_default();
-    if code.trim().is_empty() {
-        let p = VerifyPage {
-            page,
-            code,
-            checked: false,
-            found: None,
-        };
-        return render(StatusCode::OK, &p);
-    }
-    let found = match service::verify_certificate(s.store.as_ref(), &s.cipher, &code).await {
-        Ok(c) => Some((
-            c.display_name,
-            hours_text(c.minutes),
-            day(c.issued_at, page.lang),
-        )),
-        Err(wushe_core::Error::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let status = if found.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
-    let p = VerifyPage {
-        page,
-        code,
-        checked: true,
-        found,
-    };
-    render(status, &p)
 }
