@@ -259,7 +259,8 @@ async fn write(db: &Db, items: &[Item]) -> Result<(Vec<Inserted>, bool)> {
         });
         q.build().execute(&mut *tx).await.map_err(db_err)?;
         let events: Vec<&NeedEvent> = new.iter().map(|i| &i.created).collect();
-        insert_events!(tx, &events);
+        let told: Vec<_> = new.iter().map(|i| crate::outbox::to_tell(&i.need)).collect();
+        insert_events!(tx, &events, &told);
         append_entries!(tx, head, new.iter().map(|i| &i.audit));
         let signals: Vec<NeedSignal> = new
             .iter()

@@ -27,29 +27,41 @@ pub(crate) const INSERT_EVENTS: &str =
     "INSERT INTO need_events (id, need_id, at, kind, actor_id, data, note) ";
 
 /// Insert timeline events (`&[&NeedEvent]`) with one statement in the open transaction `$tx`,
-/// and queue the notifications they cause in the same transaction (see outbox.rs).
+/// and queue the notifications they cause in the same transaction (see outbox.rs); `$needs`,
+/// when the needs are in hand (`outbox::to_tell`), saves reading them again.
 macro_rules! insert_events {
     ($tx:ident, $events:expr) => {{
         let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
         if !events.is_empty() {
-            let data = events
-                .iter()
-                .map(|e| serde_json::to_string(&e.data))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(wushe_core::Error::internal)?;
-            let mut q = sqlx::QueryBuilder::new($crate::need_work::INSERT_EVENTS);
-            q.push_values(events.iter().zip(data), |mut b, (e, data)| {
-                b.push_bind(e.id.0)
-                    .push_bind(e.need.0)
-                    .push_bind($crate::ms(e.at))
-                    .push_bind(e.kind.as_str())
-                    .push_bind(e.actor.map(|a| a.0))
-                    .push_bind(data)
-                    .push_bind(e.note.as_deref());
-            });
-            q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
+            $crate::need_work::insert_events!(@rows $tx, events);
             $crate::outbox::enqueue_for_events!($tx, events);
         }
+    }};
+    ($tx:ident, $events:expr, $needs:expr) => {{
+        let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
+        if !events.is_empty() {
+            $crate::need_work::insert_events!(@rows $tx, events);
+            $crate::outbox::enqueue_for_events!($tx, events, $needs);
+        }
+    }};
+    (@rows $tx:ident, $events:expr) => {{
+        let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
+        let data = events
+            .iter()
+            .map(|e| serde_json::to_string(&e.data))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(wushe_core::Error::internal)?;
+        let mut q = sqlx::QueryBuilder::new($crate::need_work::INSERT_EVENTS);
+        q.push_values(events.iter().zip(data), |mut b, (e, data)| {
+            b.push_bind(e.id.0)
+                .push_bind(e.need.0)
+                .push_bind($crate::ms(e.at))
+                .push_bind(e.kind.as_str())
+                .push_bind(e.actor.map(|a| a.0))
+                .push_bind(data)
+                .push_bind(e.note.as_deref());
+        });
+        q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
     }};
 }
 pub(crate) use insert_events;
@@ -143,7 +155,7 @@ impl NeedWorkStore for SqlStore {
                 return Err(changed_meanwhile());
             }
             let events: Vec<&NeedEvent> = c.events.iter().collect();
-            insert_events!(tx, &events);
+            insert_events!(tx, &events, &[crate::outbox::to_tell(n)]);
             if let Some(r) = &c.referral {
                 sqlx::query(UPSERT_REFERRAL)
                     .bind(r.id.0).bind(r.need.0).bind(r.org.0).bind(r.state.as_str())

@@ -33,6 +33,13 @@ pub(crate) const ACTIVE_HOOKS: &str =
 pub(crate) const INSERT_ROWS: &str = "INSERT INTO outbox
     (id, channel, kind, need_id, event_id, webhook_id, region_code, origin, next_at, created_at) ";
 
+/// Whether any of `events` may cause a text or a webhook delivery.
+pub(crate) fn worth_telling(events: &[&NeedEvent]) -> bool {
+    events.iter().any(|e| {
+        wushe_core::notify::sms::texts_resident(e.kind) || webhook::KINDS.contains(&e.kind)
+    })
+}
+
 /// One outbox row an event causes: a text (`hook` is `None`) or a webhook delivery.
 pub(crate) struct Queued<'a> {
     pub event: &'a NeedEvent,
@@ -79,16 +86,23 @@ pub(crate) fn queued<'a>(
     rows
 }
 
+/// What the outbox needs to know of a need already in hand (as `NEEDS_TO_TELL` reads it):
+/// its id, its place and whether it has a number to text.
+pub(crate) fn to_tell(need: &wushe_core::needs::record::Need) -> (Uuid, String, bool) {
+    (
+        need.id.0,
+        need.region.0.clone(),
+        !need.sealed.mobile_index.is_empty(),
+    )
+}
+
 /// Queue what the timeline events `$events` (`&[&NeedEvent]`) cause, in the open transaction
-/// `$tx`: two reads and one insert for the whole batch, however many events.
+/// `$tx`: the needs read (unless `$needs`, as [`to_tell`] gives them, are already in hand),
+/// the webhooks read, and one insert for the whole batch, however many events.
 macro_rules! enqueue_for_events {
     ($tx:ident, $events:expr) => {{
         let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
-        let worth = |k| {
-            wushe_core::notify::sms::texts_resident(k)
-                || wushe_core::notify::webhook::KINDS.contains(&k)
-        };
-        if events.iter().any(|e| worth(e.kind)) {
+        if $crate::outbox::worth_telling(events) {
             let mut q = sqlx::QueryBuilder::new($crate::outbox::NEEDS_TO_TELL);
             let mut ids = q.separated(", ");
             for e in events {
@@ -100,12 +114,19 @@ macro_rules! enqueue_for_events {
                 .fetch_all(&mut *$tx)
                 .await
                 .map_err($crate::db_err)?;
+            $crate::outbox::enqueue_for_events!($tx, events, &needs);
+        }
+    }};
+    ($tx:ident, $events:expr, $needs:expr) => {{
+        let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
+        let needs: &[(uuid::Uuid, String, bool)] = $needs;
+        if $crate::outbox::worth_telling(events) {
             let hooks: Vec<(uuid::Uuid, String, String)> =
                 sqlx::query_as($crate::outbox::ACTIVE_HOOKS)
                     .fetch_all(&mut *$tx)
                     .await
                     .map_err($crate::db_err)?;
-            let rows = $crate::outbox::queued(events, &needs, &hooks);
+            let rows = $crate::outbox::queued(events, needs, &hooks);
             if !rows.is_empty() {
                 let mut q = sqlx::QueryBuilder::new($crate::outbox::INSERT_ROWS);
                 q.push_values(rows, |mut b, r| {
