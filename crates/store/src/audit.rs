@@ -18,7 +18,6 @@ pub(crate) const LOCK_HEAD: &str =
 pub(crate) const INSERT_ENTRIES: &str = "INSERT INTO audit_log
     (seq, at, actor_id, roles, region_code, action, record_kind, record_ids, request_id, outcome, prev_hash, hash) ";
 pub(crate) const INSERT_REFS: &str = "INSERT INTO audit_refs (record_id, seq) ";
-pub(crate) const MOVE_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
 
 const COLS: &str = "seq, at, actor_id, roles, region_code, action, record_kind, record_ids, request_id, outcome, prev_hash, hash";
 
@@ -46,24 +45,33 @@ macro_rules! append_entry {
 }
 pub(crate) use append_entry;
 
-/// Seal the events of `$events` (an array or vector of `&AuditEvent`) one after the other onto
-/// `$head`, and write them, their record ids and the new head in `$tx` with one statement per
-/// table — the intake's group commit appends a whole batch this way. Evaluates to the stored
-/// entries (a `Vec`).
-macro_rules! append_entries {
-    ($tx:ident, $head:expr, $events:expr) => {{
-        let mut head: wushe_core::audit::Anchor = $head.clone();
-        let entries: Vec<wushe_core::audit::AuditEntry> = $events
-            .into_iter()
-            .map(|e: &wushe_core::audit::AuditEvent| {
-                let entry = wushe_core::audit::AuditEntry::seal(&head, e);
-                head = entry.anchor();
-                entry
-            })
-            .collect();
+/// Seal `events` one after the other onto `head`: the entries, and the head after them.
+pub(crate) fn seal_entries<'a>(
+    head: &Anchor,
+    events: impl IntoIterator<Item = &'a AuditEvent>,
+) -> (Vec<AuditEntry>, Anchor) {
+    let mut head = head.clone();
+    let entries = events
+        .into_iter()
+        .map(|e| {
+            let entry = AuditEntry::seal(&head, e);
+            head = entry.anchor();
+            entry
+        })
+        .collect();
+    (entries, head)
+}
+
+/// Push the statements that store sealed `$entries` (`&[AuditEntry]`), their record ids and
+/// the new head `$head` into `$q` (see statements.rs; `$tx` is the open transaction).
+macro_rules! push_entries {
+    ($tx:ident, $q:ident, $entries:expr, $head:expr) => {{
+        let entries: &[wushe_core::audit::AuditEntry] = $entries;
+        let head: &wushe_core::audit::Anchor = $head;
         if !entries.is_empty() {
-            let mut q = sqlx::QueryBuilder::new($crate::audit::INSERT_ENTRIES);
-            q.push_values(entries.iter(), |mut b, entry| {
+            $crate::statements::next_statement!($tx, $q);
+            $q.push($crate::audit::INSERT_ENTRIES);
+            $q.push_values(entries.iter(), |mut b, entry| {
                 b.push_bind(entry.seq)
                     .push_bind(entry.at_ms)
                     .push_bind(entry.actor.as_deref())
@@ -77,26 +85,38 @@ macro_rules! append_entries {
                     .push_bind(entry.prev_hash.as_str())
                     .push_bind(entry.hash.as_str());
             });
-            q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
             let refs: Vec<(&str, i64)> = entries
                 .iter()
                 .flat_map(|entry| entry.ids().map(move |id| (id, entry.seq)))
                 .collect();
             if !refs.is_empty() {
-                let mut q = sqlx::QueryBuilder::new($crate::audit::INSERT_REFS);
-                q.push_values(refs, |mut b, (id, seq)| {
+                $crate::statements::next_statement!($tx, $q);
+                $q.push($crate::audit::INSERT_REFS);
+                $q.push_values(refs, |mut b, (id, seq)| {
                     b.push_bind(id).push_bind(seq);
                 });
-                q.push(" ON CONFLICT DO NOTHING");
-                q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
+                $q.push(" ON CONFLICT DO NOTHING");
             }
-            sqlx::query($crate::audit::MOVE_HEAD)
-                .bind(head.seq)
-                .bind(head.hash.as_str())
-                .execute(&mut *$tx)
-                .await
-                .map_err($crate::db_err)?;
+            $crate::statements::next_statement!($tx, $q);
+            $q.push("UPDATE audit_head SET seq = ")
+                .push_bind(head.seq)
+                .push(", hash = ")
+                .push_bind(head.hash.as_str())
+                .push(" WHERE id = 1");
         }
+    }};
+}
+pub(crate) use push_entries;
+
+/// Seal the events of `$events` (an array or vector of `&AuditEvent`) one after the other onto
+/// `$head`, and write them, their record ids and the new head in `$tx` with one statement per
+/// table. Evaluates to the stored entries (a `Vec`).
+macro_rules! append_entries {
+    ($tx:ident, $head:expr, $events:expr) => {{
+        let (entries, head) = $crate::audit::seal_entries(&$head, $events);
+        let mut q = sqlx::QueryBuilder::new("");
+        $crate::audit::push_entries!($tx, q, &entries, &head);
+        $crate::statements::run_statements!($tx, q);
         entries
     }};
 }

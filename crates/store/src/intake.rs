@@ -2,20 +2,22 @@
 //!
 //! Each `insert_need` hands its need to one writer task per process and waits. The writer
 //! takes whatever has queued up (at most [`BATCH`]), writes it in one transaction — the
-//! idempotency claim, the need, its first event and its audit entry, item after item, the
-//! audit head advancing through the batch — commits once, and only then answers every
-//! request of the batch. Idempotency is insert-first: the key row is inserted with `ON
-//! CONFLICT DO NOTHING` before the need (the need id in it is a deferred foreign key, checked
-//! at commit); a claim lost to an earlier request — also one earlier in the same batch —
-//! answers replay (same body hash) or mismatch and writes nothing for that item. If the
-//! transaction fails, every request of the batch gets the error and nothing of it is stored.
+//! idempotency claims, then the needs, their first events, their notifications and their
+//! audit entries, one statement per table for the whole batch (on SQLite one query for all
+//! of these: statements.rs), the audit head advancing through the batch — commits once, and
+//! only then answers every request of the batch. Idempotency is insert-first: the key row is
+//! inserted with `ON CONFLICT DO NOTHING` before the need (the need id in it is a deferred
+//! foreign key, checked at commit); a claim lost to an earlier request — also one earlier in
+//! the same batch — answers replay (same body hash) or mismatch and writes nothing for that
+//! item. If the transaction fails, every request of the batch gets the error and nothing of
+//! it is stored.
 //!
 //! Back-pressure: the queue holds [`QUEUE`] needs; beyond that a request is refused at once
 //! with `Busy` (503 and Retry-After), instead of piling up until the process falls over.
 //!
-//! The writer runs on a thread of its own with its own connection: a batch is a dozen
-//! statements, each a round trip to the database, and on the request runtime every round
-//! trip would wait its turn behind the HTTP work of the next requests.
+//! The writer runs on a thread of its own with its own connection: a batch is several round
+//! trips to the database (six on SQLite, twelve on PostgreSQL), and on the request runtime
+//! every round trip would wait its turn behind the HTTP work of the next requests.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,9 +30,11 @@ use wushe_core::needs::record::{IdempotencyClaim, Inserted, Need};
 use wushe_core::needs::timeline::NeedEvent;
 use wushe_core::{Error, Result};
 
-use crate::audit::{append_entries, lock_head};
+use crate::audit::{lock_head, push_entries, seal_entries};
 use crate::live::{Announce, Live, NeedSignal};
-use crate::need_work::insert_events;
+use crate::need_work::push_events;
+use crate::outbox::{hooks_for, push_outbox, queued, to_tell};
+use crate::statements::run_statements;
 use crate::{Db, db_err, ms, on_pool};
 
 /// Most needs in one transaction.
@@ -241,7 +245,13 @@ async fn write(db: &Db, items: &[Item]) -> Result<(Vec<Inserted>, bool)> {
             .map(|i| Ok((serde_json::to_string(&i.need.reasons)?, serde_json::to_string(&i.need.advice)?)))
             .collect::<std::result::Result<Vec<_>, serde_json::Error>>()
             .map_err(Error::internal)?;
-        let mut q = sqlx::QueryBuilder::new(INSERT_NEEDS);
+        let events: Vec<&NeedEvent> = new.iter().map(|i| &i.created).collect();
+        let told: Vec<_> = new.iter().map(|i| to_tell(&i.need)).collect();
+        let hooks = hooks_for!(tx, &events);
+        let (entries, moved) = seal_entries(&head, new.iter().map(|i| &i.audit));
+        // The rest reads nothing back: one query on SQLite (see statements.rs).
+        let mut q = sqlx::QueryBuilder::new("");
+        q.push(INSERT_NEEDS);
         q.push_values(new.iter().zip(texts), |mut b, (item, (reasons, advice))| {
             let (n, s) = (&item.need, &item.need.sealed);
             b.push_bind(n.id.0).push_bind(n.code.as_str()).push_bind(n.link_hash.as_str())
@@ -257,11 +267,10 @@ async fn write(db: &Db, items: &[Item]) -> Result<(Vec<Inserted>, bool)> {
                 .push_bind(ms(n.created_at)).push_bind(ms(n.updated_at)).push_bind(n.version)
                 .push_bind(n.person.map(|p| p.0));
         });
-        q.build().execute(&mut *tx).await.map_err(db_err)?;
-        let events: Vec<&NeedEvent> = new.iter().map(|i| &i.created).collect();
-        let told: Vec<_> = new.iter().map(|i| crate::outbox::to_tell(&i.need)).collect();
-        insert_events!(tx, &events, &told);
-        append_entries!(tx, head, new.iter().map(|i| &i.audit));
+        push_events!(tx, q, &events);
+        push_outbox!(tx, q, queued(&events, &told, &hooks));
+        push_entries!(tx, q, &entries, &moved);
+        run_statements!(tx, q);
         let signals: Vec<NeedSignal> = new
             .iter()
             .map(|i| NeedSignal { id: i.need.id, region: i.need.region.clone() })

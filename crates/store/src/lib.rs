@@ -22,6 +22,7 @@ mod outbox;
 mod people;
 mod regions;
 mod second_factor;
+mod statements;
 mod tokens;
 mod users;
 mod volunteers;

@@ -26,33 +26,42 @@ use crate::{SqlStore, at, db_err, ms, on_pool};
 pub(crate) const INSERT_EVENTS: &str =
     "INSERT INTO need_events (id, need_id, at, kind, actor_id, data, note) ";
 
-/// Insert timeline events (`&[&NeedEvent]`) with one statement in the open transaction `$tx`,
-/// and queue the notifications they cause in the same transaction (see outbox.rs); `$needs`,
-/// when the needs are in hand (`outbox::to_tell`), saves reading them again.
+/// Insert timeline events (`&[&NeedEvent]`) in the open transaction `$tx`, and queue the
+/// notifications they cause in the same transaction (see outbox.rs): two reads (the events'
+/// needs, unless `$needs` has them in hand as `outbox::to_tell` gives them, and the webhooks)
+/// and the two inserts, joined on SQLite (see statements.rs).
 macro_rules! insert_events {
     ($tx:ident, $events:expr) => {{
         let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
-        if !events.is_empty() {
-            $crate::need_work::insert_events!(@rows $tx, events);
-            $crate::outbox::enqueue_for_events!($tx, events);
-        }
+        let needs = $crate::outbox::needs_to_tell!($tx, events);
+        $crate::need_work::insert_events!($tx, events, &needs);
     }};
     ($tx:ident, $events:expr, $needs:expr) => {{
         let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
         if !events.is_empty() {
-            $crate::need_work::insert_events!(@rows $tx, events);
-            $crate::outbox::enqueue_for_events!($tx, events, $needs);
+            let hooks = $crate::outbox::hooks_for!($tx, events);
+            let mut q = sqlx::QueryBuilder::new("");
+            $crate::need_work::push_events!($tx, q, events);
+            $crate::outbox::push_outbox!($tx, q, $crate::outbox::queued(events, $needs, &hooks));
+            $crate::statements::run_statements!($tx, q);
         }
     }};
-    (@rows $tx:ident, $events:expr) => {{
+}
+pub(crate) use insert_events;
+
+/// Push the insert of timeline events `$events` (`&[&NeedEvent]`, not empty) into `$q` as one
+/// statement (see statements.rs; `$tx` is the open transaction).
+macro_rules! push_events {
+    ($tx:ident, $q:ident, $events:expr) => {{
         let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
         let data = events
             .iter()
             .map(|e| serde_json::to_string(&e.data))
             .collect::<Result<Vec<_>, _>>()
             .map_err(wushe_core::Error::internal)?;
-        let mut q = sqlx::QueryBuilder::new($crate::need_work::INSERT_EVENTS);
-        q.push_values(events.iter().zip(data), |mut b, (e, data)| {
+        $crate::statements::next_statement!($tx, $q);
+        $q.push($crate::need_work::INSERT_EVENTS);
+        $q.push_values(events.iter().zip(data), |mut b, (e, data)| {
             b.push_bind(e.id.0)
                 .push_bind(e.need.0)
                 .push_bind($crate::ms(e.at))
@@ -61,10 +70,9 @@ macro_rules! insert_events {
                 .push_bind(data)
                 .push_bind(e.note.as_deref());
         });
-        q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
     }};
 }
-pub(crate) use insert_events;
+pub(crate) use push_events;
 
 const UPDATE_NEED: &str = "UPDATE needs SET priority = $1, reasons = $2, advice = $3, state = $4,
     escalation = $5, assignee_id = $6, acknowledged_at = $7, reviewed = $8, duplicate_of = $9,
@@ -155,7 +163,8 @@ impl NeedWorkStore for SqlStore {
                 return Err(changed_meanwhile());
             }
             let events: Vec<&NeedEvent> = c.events.iter().collect();
-            insert_events!(tx, &events, &[crate::outbox::to_tell(n)]);
+            let told = [crate::outbox::to_tell(n)];
+            insert_events!(tx, &events, &told);
             if let Some(r) = &c.referral {
                 sqlx::query(UPSERT_REFERRAL)
                     .bind(r.id.0).bind(r.need.0).bind(r.org.0).bind(r.state.as_str())

@@ -1,5 +1,6 @@
-//! SQL for notifications that leave wushe. `enqueue_for_events!` runs inside the transaction
-//! that writes timeline events (every need change and the intake): a text for the resident
+//! SQL for notifications that leave wushe. [`push_outbox!`] joins the statements of the
+//! transaction that writes timeline events (every need change and the intake), with the rows
+//! [`queued`] makes of the events, their needs and the active webhooks: a text for the resident
 //! when the change is worth one and the need has a number, and one row per active webhook
 //! whose kinds and region cover it. Rows hold ids and kinds only. Claiming is one statement
 //! per row: SQLite serialises writers, PostgreSQL skips rows another node has locked.
@@ -86,7 +87,7 @@ pub(crate) fn queued<'a>(
     rows
 }
 
-/// What the outbox needs to know of a need already in hand (as `NEEDS_TO_TELL` reads it):
+/// What the outbox needs to know of a need already in hand (as [`needs_to_tell!`] reads it):
 /// its id, its place and whether it has a number to text.
 pub(crate) fn to_tell(need: &wushe_core::needs::record::Need) -> (Uuid, String, bool) {
     (
@@ -96,12 +97,13 @@ pub(crate) fn to_tell(need: &wushe_core::needs::record::Need) -> (Uuid, String, 
     )
 }
 
-/// Queue what the timeline events `$events` (`&[&NeedEvent]`) cause, in the open transaction
-/// `$tx`: the needs read (unless `$needs`, as [`to_tell`] gives them, are already in hand),
-/// the webhooks read, and one insert for the whole batch, however many events.
-macro_rules! enqueue_for_events {
+/// Read, in the open transaction `$tx`, what the outbox needs to know of the needs of the
+/// timeline events `$events` (`&[&NeedEvent]`), as [`to_tell`] gives it; nothing when none
+/// of the events may cause a text or a delivery.
+macro_rules! needs_to_tell {
     ($tx:ident, $events:expr) => {{
         let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
+        let mut needs: Vec<(uuid::Uuid, String, bool)> = Vec::new();
         if $crate::outbox::worth_telling(events) {
             let mut q = sqlx::QueryBuilder::new($crate::outbox::NEEDS_TO_TELL);
             let mut ids = q.separated(", ");
@@ -109,45 +111,59 @@ macro_rules! enqueue_for_events {
                 ids.push_bind(e.need.0);
             }
             q.push(")");
-            let needs: Vec<(uuid::Uuid, String, bool)> = q
+            needs = q
                 .build_query_as()
                 .fetch_all(&mut *$tx)
                 .await
                 .map_err($crate::db_err)?;
-            $crate::outbox::enqueue_for_events!($tx, events, &needs);
         }
+        needs
     }};
-    ($tx:ident, $events:expr, $needs:expr) => {{
+}
+pub(crate) use needs_to_tell;
+
+/// Read, in the open transaction `$tx`, the webhooks that may receive what `$events`
+/// (`&[&NeedEvent]`) cause; nothing when none of the events may cause a text or a delivery.
+macro_rules! hooks_for {
+    ($tx:ident, $events:expr) => {{
         let events: &[&wushe_core::needs::timeline::NeedEvent] = $events;
-        let needs: &[(uuid::Uuid, String, bool)] = $needs;
+        let mut hooks: Vec<(uuid::Uuid, String, String)> = Vec::new();
         if $crate::outbox::worth_telling(events) {
-            let hooks: Vec<(uuid::Uuid, String, String)> =
-                sqlx::query_as($crate::outbox::ACTIVE_HOOKS)
-                    .fetch_all(&mut *$tx)
-                    .await
-                    .map_err($crate::db_err)?;
-            let rows = $crate::outbox::queued(events, needs, &hooks);
-            if !rows.is_empty() {
-                let mut q = sqlx::QueryBuilder::new($crate::outbox::INSERT_ROWS);
-                q.push_values(rows, |mut b, r| {
-                    let at = $crate::ms(r.event.at);
-                    b.push_bind(uuid::Uuid::now_v7())
-                        .push_bind(if r.hook.is_some() { "webhook" } else { "sms" })
-                        .push_bind(r.event.kind.as_str())
-                        .push_bind(r.event.need.0)
-                        .push_bind(r.event.id.0)
-                        .push_bind(r.hook)
-                        .push_bind(r.region)
-                        .push_bind(None::<String>)
-                        .push_bind(at)
-                        .push_bind(at);
-                });
-                q.build().execute(&mut *$tx).await.map_err($crate::db_err)?;
-            }
+            hooks = sqlx::query_as($crate::outbox::ACTIVE_HOOKS)
+                .fetch_all(&mut *$tx)
+                .await
+                .map_err($crate::db_err)?;
+        }
+        hooks
+    }};
+}
+pub(crate) use hooks_for;
+
+/// Push the insert of the outbox rows `$rows` (from [`queued`]) into `$q` as one statement, if
+/// there are any (see statements.rs; `$tx` is the open transaction).
+macro_rules! push_outbox {
+    ($tx:ident, $q:ident, $rows:expr) => {{
+        let rows: Vec<$crate::outbox::Queued> = $rows;
+        if !rows.is_empty() {
+            $crate::statements::next_statement!($tx, $q);
+            $q.push($crate::outbox::INSERT_ROWS);
+            $q.push_values(rows, |mut b, r| {
+                let at = $crate::ms(r.event.at);
+                b.push_bind(uuid::Uuid::now_v7())
+                    .push_bind(if r.hook.is_some() { "webhook" } else { "sms" })
+                    .push_bind(r.event.kind.as_str())
+                    .push_bind(r.event.need.0)
+                    .push_bind(r.event.id.0)
+                    .push_bind(r.hook)
+                    .push_bind(r.region)
+                    .push_bind(None::<String>)
+                    .push_bind(at)
+                    .push_bind(at);
+            });
         }
     }};
 }
-pub(crate) use enqueue_for_events;
+pub(crate) use push_outbox;
 
 const COLS: &str = "id, channel, kind, need_id, code_id, event_id, webhook_id, region_code, origin, \
     state, attempts, next_at, last_error, created_at, done_at";
