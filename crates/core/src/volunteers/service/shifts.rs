@@ -10,7 +10,7 @@ use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::crypto::Cipher;
 use crate::error::{Error, Result};
 use crate::ids::{BookingId, PostId, ShiftId, UserId};
-use crate::regions::Level;
+use crate::regions::{Level, RegionCode};
 use crate::store::Store;
 use crate::volunteers::booking::{self, Attendance, BookingState, Window};
 use crate::volunteers::record::{Booking, Post, RosterEntry, Shift};
@@ -93,23 +93,7 @@ pub async fn set_lead(
     let lead = if user.trim().is_empty() {
         None
     } else {
-        let bad = || {
-            Error::invalid(
-                "lead",
-                "请从列表中选择一位可在这里服务的志愿者",
-                "Choose a volunteer from the list who may serve here",
-            )
-        };
-        let uid: UserId = user.trim().parse().map_err(|_| bad())?;
-        let target = crate::users::service::load_actor(store, uid)
-            .await?
-            .ok_or_else(bad)?;
-        if !target.can_at(Permission::ServeShifts, &p.region)
-            || !actor.can_at(Permission::ManageVolunteers, &target.region)
-        {
-            return Err(bad());
-        }
-        Some(uid)
+        Some(volunteer_for(store, actor, "lead", user, &p.region).await?)
     };
     let mut ids = vec![p.id.to_string()];
     ids.extend(lead.map(|u| u.to_string()));
@@ -248,9 +232,22 @@ pub async fn assign(
         Permission::ManageVolunteers,
         &s.region,
     )?;
+    let uid = volunteer_for(store, actor, "user", user, &s.region).await?;
+    book_for(store, actor, &s, uid, now).await
+}
+
+/// The volunteer chosen in `field` (a user id), if they may serve in `region` and the actor
+/// manages volunteers where they are; otherwise one error on that field, whatever was wrong.
+async fn volunteer_for(
+    store: &dyn Store,
+    actor: &Actor,
+    field: &'static str,
+    user: &str,
+    region: &RegionCode,
+) -> Result<UserId> {
     let bad = || {
         Error::invalid(
-            "user",
+            field,
             "请从列表中选择一位可在这里服务的志愿者",
             "Choose a volunteer from the list who may serve here",
         )
@@ -259,12 +256,12 @@ pub async fn assign(
     let target = crate::users::service::load_actor(store, uid)
         .await?
         .ok_or_else(bad)?;
-    if !target.can_at(Permission::ServeShifts, &s.region)
+    if !target.can_at(Permission::ServeShifts, region)
         || !actor.can_at(Permission::ManageVolunteers, &target.region)
     {
         return Err(bad());
     }
-    book_for(store, actor, &s, uid, now).await
+    Ok(uid)
 }
 
 async fn step(
