@@ -5,6 +5,7 @@
 
 mod api;
 mod me;
+mod posts;
 mod public;
 mod staff;
 mod tasks;
@@ -42,17 +43,17 @@ pub fn router() -> Routes {
         .route("/volunteers/signups/{id}/decline", post(staff::decline))
         .route("/volunteers/signups/{id}/reveal", post(staff::reveal))
         .route("/volunteers/hours.xlsx", get(staff::hours_xlsx))
-        .route("/posts", get(staff::posts).post(staff::create_post))
-        .route("/posts/{id}", get(staff::roster))
-        .route("/posts/{id}/shifts", post(staff::add_shifts))
-        .route("/posts/{id}/lead", post(staff::set_lead))
+        .route("/posts", get(posts::posts).post(posts::create_post))
+        .route("/posts/{id}", get(posts::roster))
+        .route("/posts/{id}/shifts", post(posts::add_shifts))
+        .route("/posts/{id}/lead", post(posts::set_lead))
         .route("/posts/{id}/scan", get(me::scan).post(me::scan_attend))
         .route(
             "/shifts/{id}/assign",
-            get(staff::assign_form).post(staff::assign),
+            get(posts::assign_form).post(posts::assign),
         )
         .route("/shifts/{id}/book", post(me::book))
-        .route("/bookings/{id}/attendance", post(staff::attend))
+        .route("/bookings/{id}/attendance", post(posts::attend))
         .route("/me/shifts", get(me::shifts))
         .route("/me/bookings/{id}/cancel", post(tasks::cancel_booking))
         .route("/me/tasks", get(tasks::list))
