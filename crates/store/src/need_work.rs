@@ -27,7 +27,7 @@ pub(crate) const INSERT_EVENTS: &str =
     "INSERT INTO need_events (id, need_id, at, kind, actor_id, data, note) ";
 
 /// Insert timeline events (`&[&NeedEvent]`) in the open transaction `$tx`, and queue the
-/// notifications they cause in the same transaction (see outbox.rs): two reads (the events'
+/// notifications they cause in the same transaction (see outbox/queue.rs): two reads (the events'
 /// needs, unless `$needs` has them in hand as `outbox::to_tell` gives them, and the webhooks)
 /// and the two inserts, joined on SQLite (see statements.rs).
 macro_rules! insert_events {

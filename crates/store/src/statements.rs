@@ -10,12 +10,15 @@
 //!
 //! ```ignore
 //! let mut q = sqlx::QueryBuilder::new("");
-//! next_statement!(tx, q);   // before each statement: nothing yet, so nothing to do
-//! push_events!(q, &events, data);
-//! next_statement!(tx, q);   // SQLite: "; " — PostgreSQL: run the events' insert now
-//! push_entries!(q, &entries);
+//! next_statement!(tx, q);   // before each statement: nothing in `q` yet, so nothing to do
+//! q.push(INSERT_NEEDS);     // …and its values
+//! next_statement!(tx, q);   // SQLite: "; " — PostgreSQL: run the needs' insert now
+//! q.push(INSERT_EVENTS);    // …
 //! run_statements!(tx, q);   // run what is left
 //! ```
+//!
+//! The `push_…!` macros of the features (`push_events!`, `push_outbox!`, `push_entries!`) call
+//! `next_statement!` before each statement they push.
 
 /// Whether a query may hold several statements with parameters.
 pub(crate) trait Joins {
