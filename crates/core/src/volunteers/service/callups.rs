@@ -250,13 +250,7 @@ pub async fn reveal_signup(
     reason: &str,
     now: OffsetDateTime,
 ) -> Result<(String, String)> {
-    let s = store.signup(id).await?.ok_or(Error::NotFound)?;
-    let c = store.campaign(s.campaign).await?.ok_or(Error::NotFound)?;
-    actor.require_at(
-        Permission::ManageVolunteers,
-        Permission::ManageVolunteers,
-        &c.region,
-    )?;
+    let (s, c) = signup_in_scope(store, actor, id).await?;
     let mut out = Vec::with_capacity(2);
     for (column, bytes) in [
         (&record::SIGNUP_NAME, &s.name),
@@ -318,7 +312,12 @@ pub async fn campaign_detail(
     Ok((c, signups, commitments))
 }
 
-async fn decidable(store: &dyn Store, actor: &Actor, id: SignupId) -> Result<(Signup, Campaign)> {
+/// A sign-up and its call-up, for staff who manage volunteers where the call-up is.
+async fn signup_in_scope(
+    store: &dyn Store,
+    actor: &Actor,
+    id: SignupId,
+) -> Result<(Signup, Campaign)> {
     let s = store.signup(id).await?.ok_or(Error::NotFound)?;
     let c = store.campaign(s.campaign).await?.ok_or(Error::NotFound)?;
     actor.require_at(
@@ -326,6 +325,11 @@ async fn decidable(store: &dyn Store, actor: &Actor, id: SignupId) -> Result<(Si
         Permission::ManageVolunteers,
         &c.region,
     )?;
+    Ok((s, c))
+}
+
+async fn decidable(store: &dyn Store, actor: &Actor, id: SignupId) -> Result<(Signup, Campaign)> {
+    let (s, c) = signup_in_scope(store, actor, id).await?;
     if s.state != SignupState::Pending {
         return Err(Error::invalid(
             "signup",
