@@ -9,7 +9,9 @@
 //!   `synchronous_commit=off`), and the ratio durable ÷ not durable.
 //! - P2: 500 requests/s open loop (latency from the scheduled send time): p99, against a
 //!   4 KiB fdatasync probe in the same directory and run: alone after the load, and beside
-//!   it as an open loop at the same rate (the disk at the same moments, its stalls included).
+//!   it as an open loop at the same rate (the disk at the same moments, its stalls included);
+//!   and the floor: the same open loop against a bare route that only makes each arrival
+//!   durable (the same HTTP stack, runtime and disk, no wushe).
 //! - P3: three times the measured capacity, open loop, with 2,000 idle connections held
 //!   open: answers by status, whether the server survived, and how long until it answers a
 //!   need again.
@@ -127,6 +129,65 @@ fn serve(config: Config) -> Server {
     Server {
         addr,
         stats,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    }
+}
+
+/// The floor under P2 on this machine: the same HTTP stack and runtime as wushe's (axum on two
+/// worker threads) serving one route that only makes its arrival durable — a group commit of
+/// the 4 KiB block on a thread of its own, answered after the sync — and nothing else. What
+/// any intake here pays before its own work: the generator beside it, the hand-offs, the disk.
+fn serve_floor(dir: &Path) -> Server {
+    let (path, mut f) = probe_file(dir, "floor.bin");
+    let (arrivals, syncer) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>();
+    std::thread::spawn(move || {
+        while let Ok(first) = syncer.recv() {
+            let mut waiting = vec![first];
+            waiting.extend(syncer.try_iter());
+            sync_block(&mut f);
+            for w in waiting {
+                let _ = w.send(());
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    });
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let route = axum::routing::post(move |body: Bytes| {
+                let arrivals = arrivals.clone();
+                async move {
+                    let (done, synced) = tokio::sync::oneshot::channel();
+                    arrivals.send(done).expect("syncer");
+                    synced.await.expect("synced");
+                    (axum::http::StatusCode::CREATED, body.len().to_string())
+                }
+            });
+            let router = axum::Router::new().route("/api/v1/needs", route);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            ready_tx
+                .send(listener.local_addr().expect("address").to_string())
+                .expect("ready");
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .expect("serve");
+        });
+    });
+    Server {
+        addr: ready_rx.recv().expect("floor ready"),
+        stats: Default::default(),
         stop: Some(stop_tx),
         thread: Some(thread),
     }
@@ -458,6 +519,16 @@ async fn phases(name: &str, secs: u64, open: impl AsyncFn(bool) -> (PathBuf, Ser
         ms(beside_p99),
         ms(pct(&beside, 1.0)),
         within(p99_open, beside_p99),
+    );
+
+    let floor = serve_floor(&dir);
+    let (floor_lat, _) = open_loop(&floor.addr, 500, secs).await;
+    drop(floor);
+    println!(
+        "P2 {name} floor, the same open loop against a route that only syncs the block (group commit): p50 {:6.2} ms  p99 {:6.2} ms; bound by the quiet probe {}",
+        ms(pct(&floor_lat, 0.5)),
+        ms(pct(&floor_lat, 0.99)),
+        within(pct(&floor_lat, 0.99), probe),
     );
 
     // P3: three times the capacity with 2,000 idle connections held open.
