@@ -485,7 +485,11 @@ async fn import_is_its_own_permission_and_a_job_is_seen_only_by_its_uploader() {
     )
     .await;
     let mut other = app.login_as(Role::CommitteeStaff, WULIQIAO).await;
-    assert_eq!(other.get(&job).await.status(), StatusCode::NOT_FOUND);
+    let page = other.get(&job).await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let text = page.text().await.expect("page");
+    assert!(text.contains("请重新上传文件"), "says what to do: {text}");
+    assert!(!text.contains("a.csv"), "nothing of the job shows");
     assert_eq!(
         other
             .post_form(&format!("{job}/commit"), &[])

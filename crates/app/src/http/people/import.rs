@@ -2,8 +2,9 @@
 //! background tasks whose progress the page shows live (static/import.js polls the status;
 //! without JavaScript the page has a refresh link).
 //!
-//! A job lives in this node's memory, belongs to the person who uploaded the file (anyone
-//! else gets "not found") and is forgotten 30 minutes after it last changed. The parsed rows
+//! A job lives in this node's memory (with several nodes, DEPLOY.md routes one session's
+//! import pages to one node), belongs to the person who uploaded the file (anyone else gets
+//! "not found") and is forgotten 30 minutes after it last changed. The parsed rows
 //! it holds are personal data in the clear: they never leave memory and are dropped with the
 //! job.
 
@@ -518,8 +519,22 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
     need_import(&a)?;
-    let job = job_of(&s, &a, &id)?;
-    job_page(page, &id, &job, String::new(), StatusCode::OK)
+    match job_of(&s, &a, &id) {
+        Ok(job) => job_page(page, &id, &job, String::new(), StatusCode::OK),
+        Err(_) => gone(page),
+    }
+}
+
+/// A job this node does not hold (idle too long, lost with a restart, or someone else's): the
+/// upload page, saying what to do.
+fn gone(page: Page) -> Result<Response, HttpError> {
+    let m = page
+        .t(
+            "找不到这个导入：30 分钟没有操作，或服务已重启。请重新上传文件",
+            "This import is no longer here: nothing happened for 30 minutes, or the server restarted. Upload the file again",
+        )
+        .to_string();
+    upload_page(page, m, StatusCode::NOT_FOUND)
 }
 
 /// Every problem of the dry run as CSV (UTF-8 with BOM), for files with many.
