@@ -237,4 +237,4 @@ impl AuditStore for SqlStore {
 
 #[cfg(test)]
 #[path = "audit_tests.rs"]
-mod tests;
+pub(crate) mod tests;

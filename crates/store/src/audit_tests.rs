@@ -12,15 +12,15 @@ use wushe_core::store::{AuditStore, OrgStore, RegionStore};
 use crate::{Db, SqlStore};
 
 /// A fresh database on one backend; `close` removes it.
-pub(super) struct TestDb {
-    pub(super) store: SqlStore,
-    pub(super) name: &'static str,
+pub(crate) struct TestDb {
+    pub(crate) store: SqlStore,
+    pub(crate) name: &'static str,
     cleanup: Option<(String, String)>,
     dir: Option<std::path::PathBuf>,
 }
 
 impl TestDb {
-    pub(super) async fn close(self) {
+    pub(crate) async fn close(self) {
         self.store.close().await;
         if let Some((admin, db)) = self.cleanup
             && let Ok(pool) = sqlx::PgPool::connect(&admin).await
@@ -36,7 +36,7 @@ impl TestDb {
 }
 
 /// SQLite always; PostgreSQL too when configured.
-pub(super) async fn databases() -> Vec<TestDb> {
+pub(crate) async fn databases() -> Vec<TestDb> {
     let tag = uuid::Uuid::now_v7().simple().to_string();
     let dir = std::env::temp_dir().join(format!("wushe-store-audit-{tag}"));
     std::fs::create_dir_all(&dir).expect("temp dir");

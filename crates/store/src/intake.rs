@@ -16,7 +16,7 @@
 //! with `Busy` (503 and Retry-After), instead of piling up until the process falls over.
 //!
 //! The writer runs on a thread of its own with its own connection: a batch is several round
-//! trips to the database (six on SQLite, twelve on PostgreSQL), and on the request runtime
+//! trips to the database (six on SQLite, seven on PostgreSQL), and on the request runtime
 //! every round trip would wait its turn behind the HTTP work of the next requests.
 
 use std::sync::Arc;
@@ -34,7 +34,7 @@ use crate::audit::{lock_head, push_entries, seal_entries};
 use crate::live::{Announce, Live, NeedSignal};
 use crate::need_work::push_events;
 use crate::outbox::{hooks_for, push_outbox, queued, to_tell};
-use crate::statements::run_statements;
+use crate::statements::{next_statement, run_statements};
 use crate::{Db, db_err, ms, on_pool};
 
 /// Most needs in one transaction.
@@ -251,6 +251,7 @@ async fn write(db: &Db, items: &[Item]) -> Result<(Vec<Inserted>, bool)> {
         let (entries, moved) = seal_entries(&head, new.iter().map(|i| &i.audit));
         // The rest reads nothing back: one query on SQLite (see statements.rs).
         let mut q = sqlx::QueryBuilder::new("");
+        next_statement!(tx, q);
         q.push(INSERT_NEEDS);
         q.push_values(new.iter().zip(texts), |mut b, (item, (reasons, advice))| {
             let (n, s) = (&item.need, &item.need.sealed);
