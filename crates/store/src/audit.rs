@@ -10,7 +10,7 @@ use wushe_core::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use wushe_core::regions::RegionCode;
 use wushe_core::store::AuditStore;
 
-use crate::{SqlStore, db_err, ms, on_pool, scope_clause};
+use crate::{SqlStore, db_err, fetch, ms, on_pool, scope_clause};
 
 /// Takes the lock and reads the head. `SET seq = seq` changes nothing but is a write.
 pub(crate) const LOCK_HEAD: &str =
@@ -219,10 +219,7 @@ impl AuditStore for SqlStore {
 
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
         let sql = format!("SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-        let rows: Vec<EntryRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(after).bind(i64::from(limit)).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<EntryRow> = fetch!(all, &self.db, sql, [after, i64::from(limit)])?;
         Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
 

@@ -15,7 +15,7 @@ use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
 use crate::outbox::{INSERT_OUTBOX, bind_outbox};
-use crate::{SqlStore, at, db_err, ms, on_pool};
+use crate::{SqlStore, at, db_err, fetch, ms, on_pool};
 
 const COLS: &str =
     "id, purpose, phone_index, phone, code, region_code, created_at, expires_at, tries, used_at";
@@ -85,10 +85,7 @@ impl CodeStore for SqlStore {
 
     async fn sms_code(&self, id: SmsCodeId) -> Result<Option<SmsCode>> {
         let sql = format!("SELECT {COLS} FROM sms_codes WHERE id = $1");
-        let row: Option<Row> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<Row> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(SmsCode::try_from).transpose()
     }
 
@@ -106,11 +103,12 @@ impl CodeStore for SqlStore {
              RETURNING {COLS}"
         );
         for idx in candidates {
-            let row: Option<Row> =
-                on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(purpose.as_str()).bind(idx).bind(ms(now)).bind(max_tries)
-                .fetch_optional(p).await)
-                .map_err(db_err)?;
+            let row: Option<Row> = fetch!(
+                optional,
+                &self.db,
+                sql.clone(),
+                [purpose.as_str(), idx, ms(now), max_tries]
+            )?;
             if let Some(r) = row {
                 return SmsCode::try_from(r).map(Some);
             }

@@ -21,7 +21,7 @@ use wushe_core::{Error, Result};
 use crate::audit::{append_entry, lock_head};
 use crate::live::{Announce, NeedSignal};
 use crate::need_work::insert_events;
-use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
+use crate::{SqlStore, at, db_err, fetch, ms, on_pool, scope_clause};
 
 /// The tasks whose minutes count as service: completed ones (their minutes were fixed on
 /// completion by `offers::task_minutes`). One condition for the record and the export.
@@ -205,10 +205,7 @@ impl DispatchStore for SqlStore {
 
     async fn volunteer_task(&self, id: TaskId) -> Result<Option<VolunteerTask>> {
         let sql = format!("SELECT {TASK_COLS} FROM volunteer_tasks WHERE id = $1");
-        let row: Option<TaskRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<TaskRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(VolunteerTask::try_from).transpose()
     }
 
@@ -216,19 +213,13 @@ impl DispatchStore for SqlStore {
         let sql = format!(
             "SELECT {TASK_COLS} FROM volunteer_tasks WHERE need_id = $1 ORDER BY created_at, id"
         );
-        let rows: Vec<TaskRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(need.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<TaskRow> = fetch!(all, &self.db, sql, [need.0])?;
         tasks(rows)
     }
 
     async fn offer(&self, id: OfferId) -> Result<Option<Offer>> {
         let sql = format!("SELECT {OFFER_COLS} FROM task_offers WHERE id = $1");
-        let row: Option<OfferRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<OfferRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(Offer::try_from).transpose()
     }
 
@@ -236,10 +227,7 @@ impl DispatchStore for SqlStore {
         let sql = format!(
             "SELECT {OFFER_COLS} FROM task_offers WHERE task_id = $1 ORDER BY offered_at, id"
         );
-        let rows: Vec<OfferRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(task.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<OfferRow> = fetch!(all, &self.db, sql, [task.0])?;
         offers(rows)
     }
 
@@ -248,10 +236,7 @@ impl DispatchStore for SqlStore {
             "SELECT {OFFER_COLS} FROM task_offers WHERE volunteer_id = $1 AND state = 'open'
              ORDER BY expires_at, id"
         );
-        let rows: Vec<OfferRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<OfferRow> = fetch!(all, &self.db, sql, [user.0])?;
         offers(rows)
     }
 
@@ -260,10 +245,7 @@ impl DispatchStore for SqlStore {
             "SELECT {TASK_COLS} FROM volunteer_tasks WHERE volunteer_id = $1
              AND state IN ('accepted', 'done') ORDER BY created_at DESC, id LIMIT 200"
         );
-        let rows: Vec<TaskRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<TaskRow> = fetch!(all, &self.db, sql, [user.0])?;
         tasks(rows)
     }
 
@@ -276,14 +258,7 @@ impl DispatchStore for SqlStore {
              ORDER BY created_at, id LIMIT 100",
             scope_clause("region_code", scope.len(), 1)
         );
-        let rows: Vec<TaskRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for c in scope {
-                q = q.bind(&c.0);
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<TaskRow> = fetch!(all, &self.db, sql, [], in scope)?;
         tasks(rows)
     }
 
@@ -365,9 +340,7 @@ impl DispatchStore for SqlStore {
             "SELECT CAST(COALESCE(SUM(t.minutes), 0) AS BIGINT) FROM volunteer_tasks t
              WHERE t.volunteer_id = $1 AND {DONE_TASKS}"
         );
-        let (n,): (i64,) = on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.0).fetch_one(p).await)
-        .map_err(db_err)?;
+        let (n,): (i64,) = fetch!(one, &self.db, sql, [user.0])?;
         Ok(n)
     }
 
@@ -381,14 +354,7 @@ impl DispatchStore for SqlStore {
              GROUP BY u.username, u.display_name ORDER BY u.username LIMIT 100000",
             scope_clause("v.region_code", scope.len(), 1)
         );
-        let rows: Vec<(String, String, i64, i64)> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for c in scope {
-                q = q.bind(&c.0);
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<(String, String, i64, i64)> = fetch!(all, &self.db, sql, [], in scope)?;
         Ok(rows
             .into_iter()
             .map(|(username, display_name, tasks, minutes)| TaskMinutes {

@@ -75,6 +75,36 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Run a query that returns rows, on the pool: bind `[$bind, …]` in order, then with `in $scope`
+/// each region code of `$scope` (for a [`scope_clause`] after them), and fetch `all` (a `Vec`),
+/// `optional` (an `Option`) or `one` row, of the type the caller asks for. `$sql` is a `String`
+/// built from constants (column lists, placeholders), never from input.
+///
+/// ```ignore
+/// let sql = format!("SELECT {COLS} FROM users WHERE id = $1");
+/// let row: Option<UserRow> = fetch!(optional, &self.db, sql, [id.0])?;
+/// let sql = format!("SELECT {COLS} FROM users WHERE {}", scope_clause("region_code", scope.len(), 1));
+/// let rows: Vec<UserRow> = fetch!(all, &self.db, sql, [], in scope)?;
+/// ```
+macro_rules! fetch {
+    (all, $($rest:tt)*) => { $crate::fetch!(@fetch_all, $($rest)*) };
+    (optional, $($rest:tt)*) => { $crate::fetch!(@fetch_optional, $($rest)*) };
+    (one, $($rest:tt)*) => { $crate::fetch!(@fetch_one, $($rest)*) };
+    (@$fetch:ident, $db:expr, $sql:expr, [$($bind:expr),* $(,)?] $(, in $scope:expr)?) => {{
+        let sql: String = $sql;
+        $crate::on_pool!($db, p => {
+            #[allow(unused_mut)]
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))$(.bind($bind))*;
+            $(for region in $scope {
+                q = q.bind(region.0.as_str());
+            })?
+            q.$fetch(p).await
+        })
+        .map_err($crate::db_err)
+    }};
+}
+pub(crate) use fetch;
+
 impl SqlStore {
     pub fn db(&self) -> &Db {
         &self.db

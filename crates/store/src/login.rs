@@ -15,7 +15,7 @@ use wushe_core::users::login::{
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
+use crate::{SqlStore, at, db_err, fetch, ms, on_pool, scope_clause};
 
 #[derive(sqlx::FromRow)]
 struct AlertRow {
@@ -184,14 +184,7 @@ impl LoginStore for SqlStore {
              ORDER BY a.created_at DESC LIMIT 100",
             scope_clause("a.region_code", scope.len(), 1)
         );
-        let rows: Vec<AlertRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for c in scope {
-                q = q.bind(c.0.as_str());
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<AlertRow> = fetch!(all, &self.db, sql, [], in scope)?;
         rows.into_iter()
             .map(|r| {
                 let kind = AlertKind::parse(&r.kind)

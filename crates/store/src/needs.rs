@@ -16,7 +16,7 @@ use wushe_core::regions::RegionCode;
 use wushe_core::store::NeedStore;
 use wushe_core::{Error, Result};
 
-use crate::{SqlStore, at, db_err, on_pool};
+use crate::{SqlStore, at, fetch};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct NeedRow {
@@ -116,19 +116,13 @@ impl NeedStore for SqlStore {
 
     async fn need(&self, id: NeedId) -> Result<Option<Need>> {
         let sql = format!("SELECT {COLS} FROM needs WHERE id = $1");
-        let row: Option<NeedRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<NeedRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(Need::try_from).transpose()
     }
 
     async fn need_by_code(&self, code: &TrackingCode) -> Result<Option<Need>> {
         let sql = format!("SELECT {COLS} FROM needs WHERE code = $1");
-        let row: Option<NeedRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(code.as_str()).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<NeedRow> = fetch!(optional, &self.db, sql, [code.as_str()])?;
         row.map(Need::try_from).transpose()
     }
 }

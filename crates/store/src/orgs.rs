@@ -11,7 +11,7 @@ use wushe_core::store::OrgStore;
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::{SqlStore, at, db_err, like_escape, ms, on_pool};
+use crate::{SqlStore, at, db_err, fetch, like_escape, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
 struct OrgRow {
@@ -115,11 +115,12 @@ impl OrgStore for SqlStore {
         let kind = f.kind.map(|k| k.as_str());
         let region = f.region.as_ref().map(|r| r.0.as_str());
         let query = f.query.as_ref().map(|q| format!("%{}%", like_escape(q)));
-        let rows: Vec<OrgRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(kind).bind(region).bind(query.as_deref()).bind(i64::from(f.limit))
-            .fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<OrgRow> = fetch!(
+            all,
+            &self.db,
+            sql,
+            [kind, region, query.as_deref(), i64::from(f.limit)]
+        )?;
         rows.into_iter().map(OrgRow::into_org).collect()
     }
 }

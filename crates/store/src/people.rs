@@ -17,7 +17,7 @@ use wushe_core::store::PeopleStore;
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::{Db, SqlStore, at, db_err, ms, on_pool};
+use crate::{Db, SqlStore, at, db_err, fetch, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
 struct PersonRow {
@@ -339,9 +339,7 @@ impl PeopleStore for SqlStore {
 
     async fn person(&self, id: PersonId) -> Result<Option<Person>> {
         let sql = format!("SELECT {COLS} FROM people WHERE id = $1");
-        let row: Option<PersonRow> = on_pool!(&self.db, p =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id.0).fetch_optional(p).await)
-        .map_err(db_err)?;
+        let row: Option<PersonRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(Person::try_from).transpose()
     }
 
@@ -360,16 +358,7 @@ impl PeopleStore for SqlStore {
         );
         let region = f.region.as_ref().map(|r| r.0.clone());
         let worker = f.worker.map(|w| w.0);
-        let v: Vec<PersonRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(f.include_closed).bind(region.clone()).bind(worker)
-                .bind(i64::from(f.limit)).bind(i64::from(f.offset));
-            for s in scope {
-                q = q.bind(s.0.clone());
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let v: Vec<PersonRow> = fetch!(all, &self.db, sql, [f.include_closed, region.clone(), worker, i64::from(f.limit), i64::from(f.offset)], in scope)?;
         rows(v)
     }
 
@@ -389,15 +378,8 @@ impl PeopleStore for SqlStore {
              AND {} ORDER BY region_code, id LIMIT 50",
             in_scope(scope.len(), 3)
         );
-        let v: Vec<PersonRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(id_number_index).bind(phone_index);
-            for s in scope {
-                q = q.bind(s.0.clone());
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let v: Vec<PersonRow> =
+            fetch!(all, &self.db, sql, [id_number_index, phone_index], in scope)?;
         rows(v)
     }
 
@@ -447,15 +429,7 @@ impl PeopleStore for SqlStore {
              AND {by_worker} AND {region} ORDER BY {due} LIMIT $3) \
              ORDER BY next_due_at, care_level"
         );
-        let v: Vec<PersonRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(ms(due_before)).bind(worker.map(|w| w.0)).bind(i64::from(limit));
-            for s in scope {
-                q = q.bind(s.0.clone());
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let v: Vec<PersonRow> = fetch!(all, &self.db, sql, [ms(due_before), worker.map(|w| w.0), i64::from(limit)], in scope)?;
         rows(v)
     }
 
@@ -488,14 +462,8 @@ impl PeopleStore for SqlStore {
         match group {
             DueGroup::Worker => {
                 let sql = format!("SELECT worker_id, {tail} GROUP BY worker_id ORDER BY 3 DESC");
-                let v: Vec<(Option<Uuid>, i64, i64, i64)> = on_pool!(&self.db, p => {
-                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(due).bind(over);
-                    for s in scope {
-                        q = q.bind(s.0.clone());
-                    }
-                    q.fetch_all(p).await
-                })
-                .map_err(db_err)?;
+                let v: Vec<(Option<Uuid>, i64, i64, i64)> =
+                    fetch!(all, &self.db, sql, [due, over], in scope)?;
                 Ok(v.into_iter()
                     .map(|(k, active, due, overdue)| DueCount {
                         key: k.map(|u| u.to_string()).unwrap_or_default(),
@@ -570,15 +538,7 @@ impl PeopleStore for SqlStore {
              ORDER BY at DESC, id DESC LIMIT $2",
             in_scope(scope.len(), 3)
         );
-        let v: Vec<CheckRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(ms(since)).bind(i64::from(limit));
-            for s in scope {
-                q = q.bind(s.0.clone());
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let v: Vec<CheckRow> = fetch!(all, &self.db, sql, [ms(since), i64::from(limit)], in scope)?;
         v.into_iter().map(Check::try_from).collect()
     }
 

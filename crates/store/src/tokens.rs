@@ -10,7 +10,7 @@ use wushe_core::store::TokenStore;
 use wushe_core::tokens::ApiToken;
 
 use crate::audit::{append_entry, lock_head};
-use crate::{SqlStore, at, db_err, ms, on_pool};
+use crate::{SqlStore, at, db_err, fetch, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
@@ -67,10 +67,7 @@ impl TokenStore for SqlStore {
 
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
         let sql = format!("SELECT {COLS} FROM api_tokens WHERE secret_hash = $1");
-        let row: Option<TokenRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(secret_hash).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<TokenRow> = fetch!(optional, &self.db, sql, [secret_hash])?;
         Ok(row.map(ApiToken::from))
     }
 
@@ -78,10 +75,7 @@ impl TokenStore for SqlStore {
         let sql = format!(
             "SELECT {COLS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
         );
-        let rows: Vec<TokenRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<TokenRow> = fetch!(all, &self.db, sql, [user.0])?;
         Ok(rows.into_iter().map(ApiToken::from).collect())
     }
 

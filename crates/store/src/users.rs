@@ -12,7 +12,7 @@ use wushe_core::users::{NewUser, Session, StoredGrant, User};
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
+use crate::{SqlStore, at, db_err, fetch, ms, on_pool, scope_clause};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -106,19 +106,13 @@ impl UserStore for SqlStore {
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
-        let row: Option<UserRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<UserRow> = fetch!(optional, &self.db, sql, [id.0])?;
         Ok(row.map(User::from))
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
-        let row: Option<UserRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(username).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<UserRow> = fetch!(optional, &self.db, sql, [username])?;
         Ok(row.map(User::from))
     }
 
@@ -135,14 +129,7 @@ impl UserStore for SqlStore {
             "SELECT {USER_COLS} FROM users WHERE {} ORDER BY region_code, username LIMIT 500",
             scope_clause("region_code", scope.len(), 1)
         );
-        let rows: Vec<UserRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for c in scope {
-                q = q.bind(c.0.as_str());
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<UserRow> = fetch!(all, &self.db, sql, [], in scope)?;
         Ok(rows.into_iter().map(User::from).collect())
     }
 

@@ -22,7 +22,7 @@ use wushe_core::volunteers::skills_to_str;
 use wushe_core::{Error, Result};
 
 use crate::audit::{append_entry, lock_head};
-use crate::{SqlStore, at, db_err, ms, on_pool, scope_clause};
+use crate::{SqlStore, at, db_err, fetch, ms, on_pool, scope_clause};
 
 fn bad(what: &str) -> Error {
     Error::internal(format!("stored volunteer record has a bad {what}"))
@@ -305,10 +305,7 @@ impl VolunteerStore for SqlStore {
 
     async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
         let sql = format!("SELECT {CAMPAIGN_COLS} FROM campaigns WHERE id = $1");
-        let row: Option<CampaignRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<CampaignRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(Campaign::try_from).transpose()
     }
 
@@ -333,10 +330,7 @@ impl VolunteerStore for SqlStore {
             "SELECT {CAMPAIGN_COLS} FROM campaigns WHERE state = 'open' AND ends_at > $1
              ORDER BY created_at DESC LIMIT 100"
         );
-        let rows: Vec<CampaignRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(ms(now)).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<CampaignRow> = fetch!(all, &self.db, sql, [ms(now)])?;
         rows.into_iter().map(Campaign::try_from).collect()
     }
 
@@ -345,14 +339,7 @@ impl VolunteerStore for SqlStore {
             "SELECT {CAMPAIGN_COLS} FROM campaigns WHERE {} ORDER BY created_at DESC LIMIT 200",
             scope_clause("region_code", scope.len(), 1)
         );
-        let rows: Vec<CampaignRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for c in scope {
-                q = q.bind(&c.0);
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<CampaignRow> = fetch!(all, &self.db, sql, [], in scope)?;
         rows.into_iter().map(Campaign::try_from).collect()
     }
 
@@ -379,10 +366,7 @@ impl VolunteerStore for SqlStore {
 
     async fn signup(&self, id: SignupId) -> Result<Option<Signup>> {
         let sql = format!("SELECT {SIGNUP_COLS} FROM campaign_signups WHERE id = $1");
-        let row: Option<SignupRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<SignupRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(Signup::try_from).transpose()
     }
 
@@ -390,10 +374,7 @@ impl VolunteerStore for SqlStore {
         let sql = format!(
             "SELECT {SIGNUP_COLS} FROM campaign_signups WHERE campaign_id = $1 ORDER BY created_at LIMIT 2000"
         );
-        let rows: Vec<SignupRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(campaign.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<SignupRow> = fetch!(all, &self.db, sql, [campaign.0])?;
         rows.into_iter().map(Signup::try_from).collect()
     }
 
@@ -560,10 +541,7 @@ impl VolunteerStore for SqlStore {
 
     async fn profile(&self, user: UserId) -> Result<Option<Profile>> {
         let sql = format!("SELECT {PROFILE_COLS} FROM volunteer_profiles WHERE user_id = $1");
-        let row: Option<ProfileRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<ProfileRow> = fetch!(optional, &self.db, sql, [user.0])?;
         Ok(row.map(Profile::from))
     }
 
@@ -603,14 +581,7 @@ impl VolunteerStore for SqlStore {
              WHERE u.disabled = $1 AND {} ORDER BY u.display_name LIMIT 1000",
             scope_clause("v.region_code", scope.len(), 2)
         );
-        let rows: Vec<Row> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(false);
-            for c in scope {
-                q = q.bind(&c.0);
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<Row> = fetch!(all, &self.db, sql, [false], in scope)?;
         Ok(rows
             .into_iter()
             .map(|r| VolunteerRow {
@@ -641,10 +612,7 @@ impl VolunteerStore for SqlStore {
 
     async fn post(&self, id: PostId) -> Result<Option<Post>> {
         let sql = format!("SELECT {POST_COLS} FROM posts WHERE id = $1");
-        let row: Option<PostRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<PostRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(Post::try_from).transpose()
     }
 
@@ -653,14 +621,7 @@ impl VolunteerStore for SqlStore {
             "SELECT {POST_COLS} FROM posts WHERE {} ORDER BY region_code, name LIMIT 500",
             scope_clause("region_code", scope.len(), 1)
         );
-        let rows: Vec<PostRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for c in scope {
-                q = q.bind(&c.0);
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<PostRow> = fetch!(all, &self.db, sql, [], in scope)?;
         rows.into_iter().map(Post::try_from).collect()
     }
 
@@ -689,10 +650,7 @@ impl VolunteerStore for SqlStore {
         let sql = format!(
             "SELECT {POST_COLS} FROM posts WHERE lead_user_id = $1 ORDER BY name LIMIT 100"
         );
-        let rows: Vec<PostRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<PostRow> = fetch!(all, &self.db, sql, [user.0])?;
         rows.into_iter().map(Post::try_from).collect()
     }
 
@@ -721,10 +679,7 @@ impl VolunteerStore for SqlStore {
 
     async fn shift(&self, id: ShiftId) -> Result<Option<Shift>> {
         let sql = format!("SELECT {SHIFT_COLS} FROM shifts WHERE id = $1");
-        let row: Option<ShiftRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<ShiftRow> = fetch!(optional, &self.db, sql, [id.0])?;
         Ok(row.map(Shift::from))
     }
 
@@ -732,10 +687,7 @@ impl VolunteerStore for SqlStore {
         let sql = format!(
             "SELECT {SHIFT_COLS} FROM shifts WHERE post_id = $1 ORDER BY starts_at LIMIT 500"
         );
-        let rows: Vec<ShiftRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(post.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<ShiftRow> = fetch!(all, &self.db, sql, [post.0])?;
         Ok(rows.into_iter().map(Shift::from).collect())
     }
 
@@ -750,14 +702,7 @@ impl VolunteerStore for SqlStore {
              ORDER BY starts_at LIMIT 1000",
             scope_clause("region_code", scope.len(), 3)
         );
-        let rows: Vec<ShiftRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(ms(from)).bind(ms(until));
-            for c in scope {
-                q = q.bind(&c.0);
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<ShiftRow> = fetch!(all, &self.db, sql, [ms(from), ms(until)], in scope)?;
         Ok(rows.into_iter().map(Shift::from).collect())
     }
 
@@ -781,10 +726,7 @@ impl VolunteerStore for SqlStore {
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>> {
         let sql = format!("SELECT {BOOKING_COLS} FROM shift_bookings b WHERE b.id = $1");
-        let row: Option<BookingRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id.0).fetch_optional(p).await)
-            .map_err(db_err)?;
+        let row: Option<BookingRow> = fetch!(optional, &self.db, sql, [id.0])?;
         row.map(Booking::try_from).transpose()
     }
 
@@ -794,10 +736,7 @@ impl VolunteerStore for SqlStore {
              JOIN shifts s ON s.id = b.shift_id JOIN users u ON u.id = b.user_id
              WHERE s.post_id = $1 ORDER BY b.starts_at, u.display_name LIMIT 5000"
         );
-        let rows: Vec<NamedBookingRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(post.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<NamedBookingRow> = fetch!(all, &self.db, sql, [post.0])?;
         rows.into_iter()
             .map(|r| {
                 Ok(RosterEntry {
@@ -812,10 +751,7 @@ impl VolunteerStore for SqlStore {
         let sql = format!(
             "SELECT {BOOKING_COLS} FROM shift_bookings b WHERE b.user_id = $1 ORDER BY b.starts_at LIMIT 2000"
         );
-        let rows: Vec<BookingRow> =
-            on_pool!(&self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user.0).fetch_all(p).await)
-            .map_err(db_err)?;
+        let rows: Vec<BookingRow> = fetch!(all, &self.db, sql, [user.0])?;
         rows.into_iter().map(Booking::try_from).collect()
     }
 
@@ -863,14 +799,7 @@ impl VolunteerStore for SqlStore {
              WHERE b.state = 'checked_out' AND {} ORDER BY u.username, b.starts_at LIMIT 100000",
             scope_clause("v.region_code", scope.len(), 1)
         );
-        let rows: Vec<NamedBookingRow> = on_pool!(&self.db, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for c in scope {
-                q = q.bind(&c.0);
-            }
-            q.fetch_all(p).await
-        })
-        .map_err(db_err)?;
+        let rows: Vec<NamedBookingRow> = fetch!(all, &self.db, sql, [], in scope)?;
         rows.into_iter()
             .map(|r| Ok((r.username, r.display_name, Booking::try_from(r.b)?)))
             .collect()
