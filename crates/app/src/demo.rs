@@ -162,7 +162,7 @@ async fn seed_volunteers(
     use time::Duration;
     use wushe_core::dispatch::{Skill, Skills};
     use wushe_core::ids::{BookingId, CampaignId, PostId, ShiftId};
-    use wushe_core::store::{RegionStore, VolunteerStore};
+    use wushe_core::store::{CallupStore, RegionStore, RosterStore};
     use wushe_core::volunteers::booking::{BookingState, Window};
     use wushe_core::volunteers::record::{
         Booking, Campaign, CampaignRole, CampaignState, Post, Profile, Shift,

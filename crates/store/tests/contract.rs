@@ -1651,7 +1651,7 @@ mod volunteers {
     use super::*;
     use wushe_core::dispatch::{Skill, Skills};
     use wushe_core::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
-    use wushe_core::store::VolunteerStore;
+    use wushe_core::store::{CallupStore, RosterStore, VolunteerStore};
     use wushe_core::volunteers::PostKind;
     use wushe_core::volunteers::booking::{BookingState, Window};
     use wushe_core::volunteers::record::{

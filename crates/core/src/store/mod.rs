@@ -4,6 +4,12 @@
 //! it to the audit log in the same transaction; a method that creates a record adds the new
 //! record's id (or code) to the event's record ids.
 
+mod people;
+mod volunteers;
+
+pub use people::PeopleStore;
+pub use volunteers::{CallupStore, DispatchStore, RosterStore, VolunteerStore};
+
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -14,11 +20,9 @@ use uuid::Uuid;
 use crate::actor::Grant;
 use crate::audit::{Anchor, AuditEntry, AuditEvent, AuditFilter};
 use crate::crypto::{EncryptedColumn, KeyId};
-use crate::dispatch::record::{Candidate, DispatchChange, Mode, Offer, TaskMinutes, VolunteerTask};
 use crate::error::Result;
-use crate::ids::{BookingId, CampaignId, PostId, ShiftId, SignupId};
-use crate::ids::{GrantId, JobId, NeedId, OrgId, PersonId, TokenId, UserId};
-use crate::ids::{OfferId, OutboxId, SmsCodeId, TaskId, WebhookId};
+use crate::ids::{GrantId, JobId, NeedId, OrgId, TokenId, UserId};
+use crate::ids::{OutboxId, SmsCodeId, WebhookId};
 use crate::jobs::{Job, NewJob};
 use crate::needs::queue::NeedQuery;
 use crate::needs::record::{IdempotencyClaim, Inserted, Need};
@@ -29,19 +33,11 @@ use crate::notify::sms::{SentCounts, SmsRecord};
 use crate::notify::webhook::Webhook;
 use crate::notify::{Channel, Finish, OutboxMessage, OutboxState};
 use crate::orgs::{Org, OrgFilter, OrgInput};
-use crate::people::checks::Check;
-use crate::people::record::Person;
-use crate::people::schedule::{DueCount, DueGroup, PeopleFilter};
 use crate::regions::{Level, NewPlace, Region, RegionCode};
 use crate::tokens::ApiToken;
 use crate::users::login::{Alert, FailureCounts, LoginFailure, LoginState, NewAlert};
 use crate::users::second_factor::{PendingLogin, SecondFactorState};
 use crate::users::{NewUser, Session, StoredGrant, User};
-use crate::volunteers::booking::BookingState;
-use crate::volunteers::record::{
-    Booking, Campaign, Certificate, Commitment, PasswordLink, Post, Profile, RosterEntry, Shift,
-    Signup, VolunteerRow,
-};
 
 #[async_trait]
 pub trait RegionStore: Send + Sync {
@@ -371,250 +367,10 @@ pub trait NeedWorkStore: Send + Sync {
     ) -> Result<Vec<(UserId, RegionCode)>>;
 }
 
-/// Volunteers: call-ups, sign-ups, profiles, posts, shifts, bookings and certificates.
-#[async_trait]
-pub trait VolunteerStore: Send + Sync {
-    async fn insert_campaign(&self, c: &Campaign, audit: &AuditEvent) -> Result<()>;
-    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
-    /// Stop taking sign-ups; `false` if it was already closed.
-    async fn close_campaign(&self, id: CampaignId, audit: &AuditEvent) -> Result<bool>;
-    /// Open call-ups whose period has not ended, newest first (the public list).
-    async fn open_campaigns(&self, now: OffsetDateTime) -> Result<Vec<Campaign>>;
-    /// Call-ups in regions under one of `scope`, newest first.
-    async fn list_campaigns(&self, scope: &[RegionCode]) -> Result<Vec<Campaign>>;
-    /// `Conflict` when the same mobile already signed up to the call-up.
-    async fn insert_signup(&self, s: &Signup, audit: &AuditEvent) -> Result<()>;
-    async fn signup(&self, id: SignupId) -> Result<Option<Signup>>;
-    async fn signups_of(&self, campaign: CampaignId) -> Result<Vec<Signup>>;
-    /// Approve a pending sign-up: create the volunteer's account with its grant, profile and
-    /// one-time password link, in one transaction. `Conflict` if it was decided meanwhile or
-    /// the user name (the mobile) is taken.
-    #[allow(clippy::too_many_arguments)]
-    async fn approve_signup(
-        &self,
-        id: SignupId,
-        user: &NewUser,
-        unusable_password_hash: &str,
-        profile: &Profile,
-        link: &PasswordLink,
-        by: UserId,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<UserId>;
-    /// Decline a pending sign-up with a reason; `Conflict` if it was decided meanwhile.
-    async fn decline_signup(
-        &self,
-        id: SignupId,
-        reason: &str,
-        by: UserId,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<()>;
-    async fn insert_commitment(&self, c: &Commitment, audit: &AuditEvent) -> Result<()>;
-    async fn commitments_of(&self, campaign: CampaignId) -> Result<Vec<Commitment>>;
-    /// The user of an unused, unexpired link.
-    async fn password_link(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<UserId>>;
-    /// Use a link once: set the password and mark the link used, if it is still unused and
-    /// unexpired; `false` otherwise (nothing changes).
-    async fn use_password_link(
-        &self,
-        token_hash: &str,
-        password_hash: &str,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<bool>;
-    async fn profile(&self, user: UserId) -> Result<Option<Profile>>;
-    /// Update skills, availability, home community and team if `version` still matches.
-    async fn update_profile(&self, p: &Profile, audit: &AuditEvent) -> Result<()>;
-    /// Volunteers whose grant region lies under one of `scope`.
-    async fn list_volunteers(&self, scope: &[RegionCode]) -> Result<Vec<VolunteerRow>>;
-    async fn insert_post(&self, p: &Post, audit: &AuditEvent) -> Result<()>;
-    async fn post(&self, id: PostId) -> Result<Option<Post>>;
-    async fn list_posts(&self, scope: &[RegionCode]) -> Result<Vec<Post>>;
-    /// Set (or clear) the post's lead.
-    async fn set_post_lead(
-        &self,
-        post: PostId,
-        lead: Option<UserId>,
-        audit: &AuditEvent,
-    ) -> Result<()>;
-    /// Posts whose lead is `user`.
-    async fn posts_led_by(&self, user: UserId) -> Result<Vec<Post>>;
-    /// Insert shifts of one post in one statement batch.
-    async fn insert_shifts(&self, shifts: &[Shift], audit: &AuditEvent) -> Result<()>;
-    async fn shift(&self, id: ShiftId) -> Result<Option<Shift>>;
-    async fn shifts_of_post(&self, post: PostId) -> Result<Vec<Shift>>;
-    /// Shifts under `scope` that end after `from` and start before `until`, by start.
-    async fn shifts_between(
-        &self,
-        scope: &[RegionCode],
-        from: OffsetDateTime,
-        until: OffsetDateTime,
-    ) -> Result<Vec<Shift>>;
-    /// Book a shift. The database refuses overfilling and overlapping bookings: those come
-    /// back as the booking rules' field errors.
-    async fn book_shift(&self, b: &Booking, audit: &AuditEvent) -> Result<()>;
-    async fn booking(&self, id: BookingId) -> Result<Option<Booking>>;
-    async fn roster(&self, post: PostId) -> Result<Vec<RosterEntry>>;
-    async fn bookings_of_user(&self, user: UserId) -> Result<Vec<Booking>>;
-    /// Move a booking from `from` to `to` at `at` (check-in or check-out times set as the
-    /// step says); `false` if its state changed meanwhile.
-    async fn set_attendance(
-        &self,
-        id: BookingId,
-        from: BookingState,
-        to: BookingState,
-        at: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<bool>;
-    /// Checked-out bookings of volunteers whose grant region lies under `scope`, with
-    /// their user name and display name (the hours export).
-    async fn checked_bookings(
-        &self,
-        scope: &[RegionCode],
-    ) -> Result<Vec<(String, String, Booking)>>;
-    async fn insert_certificate(&self, c: &Certificate, audit: &AuditEvent) -> Result<()>;
-    async fn certificate(&self, id: &str) -> Result<Option<Certificate>>;
-}
-
 #[async_trait]
 pub trait HealthStore: Send + Sync {
     /// A cheap round trip to the database.
     async fn ping(&self) -> Result<()>;
-}
-
-/// The vulnerable-people registry and its welfare checks.
-#[async_trait]
-pub trait PeopleStore: Send + Sync {
-    async fn insert_person(&self, person: &Person, audit: &AuditEvent) -> Result<()>;
-    /// Insert many people and their past checks in one transaction with one audit entry
-    /// (demo data, imports, benchmarks).
-    async fn insert_people_batch(
-        &self,
-        people: &[Person],
-        checks: &[Check],
-        audit: &AuditEvent,
-    ) -> Result<()>;
-    /// Replace every field of a person if the stored version is still `version` (the new
-    /// version is `version + 1`); `Conflict` otherwise.
-    async fn update_person(&self, person: &Person, version: i64, audit: &AuditEvent) -> Result<()>;
-    async fn person(&self, id: PersonId) -> Result<Option<Person>>;
-    /// Active (and, if asked, closed) people under one of `scope`, by region then id.
-    async fn list_people(&self, scope: &[RegionCode], filter: &PeopleFilter)
-    -> Result<Vec<Person>>;
-    /// People under one of `scope` with this ID-number or phone blind index (exact lookup).
-    async fn people_by_index(
-        &self,
-        scope: &[RegionCode],
-        id_number_index: Option<&str>,
-        phone_index: Option<&str>,
-    ) -> Result<Vec<Person>>;
-    /// Active people under one of `scope` (of one worker, if given) whose next check is due
-    /// before `due_before`, earliest due first, at most `limit`.
-    async fn due_people(
-        &self,
-        scope: &[RegionCode],
-        worker: Option<UserId>,
-        due_before: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<Person>>;
-    /// Active people under one of `scope` per group, with how many are due before
-    /// `due_before` and how many before `overdue_before`.
-    async fn due_counts(
-        &self,
-        scope: &[RegionCode],
-        group: DueGroup,
-        due_before: OffsetDateTime,
-        overdue_before: OffsetDateTime,
-    ) -> Result<Vec<DueCount>>;
-    /// Store a check and move the person's last check and next due time, in one transaction.
-    async fn insert_check(
-        &self,
-        check: &Check,
-        next_due_at: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<()>;
-    /// A person's checks, newest first.
-    async fn checks_of(&self, person: PersonId, limit: u32) -> Result<Vec<Check>>;
-    /// Checks of people under one of `scope` made at or after `since`, newest first, at most
-    /// `limit` (list exports).
-    async fn checks_in_scope(
-        &self,
-        scope: &[RegionCode],
-        since: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<Check>>;
-    /// Close (or reopen) a person's record if `version` still matches.
-    async fn set_person_closed(
-        &self,
-        id: PersonId,
-        closed_at: Option<OffsetDateTime>,
-        version: i64,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<()>;
-    /// Remove every personal value of a person and of their checks (sealed values and blind
-    /// indexes become NULL); region, care level and status stay for statistics.
-    async fn anonymise_person(
-        &self,
-        id: PersonId,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<()>;
-    /// Delete people closed before `closed_before`, and their checks; returns how many.
-    async fn purge_closed_people(
-        &self,
-        closed_before: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<u64>;
-}
-
-/// Volunteer tasks from needs: the tasks, their offers, the candidates the engine ranks,
-/// organisations' dispatch setting, and a volunteer's own tasks.
-#[async_trait]
-pub trait DispatchStore: Send + Sync {
-    /// Write one dispatch step (see [`DispatchChange`]) in one transaction and signal the
-    /// need. `Conflict` when the task changed meanwhile or the answered offer is no longer
-    /// open (or ran out); a second offer of one task to one volunteer is refused too.
-    async fn apply_dispatch(&self, c: &DispatchChange, audit: &AuditEvent) -> Result<()>;
-    async fn volunteer_task(&self, id: TaskId) -> Result<Option<VolunteerTask>>;
-    async fn volunteer_tasks_of_need(&self, need: NeedId) -> Result<Vec<VolunteerTask>>;
-    async fn offer(&self, id: OfferId) -> Result<Option<Offer>>;
-    /// Every offer of a task, oldest first.
-    async fn offers_of_task(&self, task: TaskId) -> Result<Vec<Offer>>;
-    /// A volunteer's open offers, and the tasks they accepted or completed (newest first).
-    async fn offers_of_volunteer(&self, user: UserId) -> Result<Vec<Offer>>;
-    async fn tasks_of_volunteer(&self, user: UserId) -> Result<Vec<VolunteerTask>>;
-    /// Tasks in the claim pool under one of `scope`, oldest first.
-    async fn pool_tasks(&self, scope: &[RegionCode]) -> Result<Vec<VolunteerTask>>;
-    /// Open offers that ran out at `now`, the earliest first.
-    async fn expired_offers(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<OfferId>>;
-    /// Volunteers (enabled accounts with a profile) whose serving region covers `region`,
-    /// with their load: accepted tasks plus open offers.
-    async fn dispatch_candidates(&self, region: &RegionCode) -> Result<Vec<Candidate>>;
-    /// The dispatch mode of the most local organisation over `region` that set one.
-    async fn dispatch_mode(&self, region: &RegionCode) -> Result<Option<Mode>>;
-    async fn org_dispatch_mode(&self, org: OrgId) -> Result<Option<Mode>>;
-    async fn set_dispatch_mode(
-        &self,
-        org: OrgId,
-        mode: Option<Mode>,
-        audit: &AuditEvent,
-    ) -> Result<()>;
-    /// Service minutes of a volunteer's completed tasks.
-    async fn task_minutes(&self, user: UserId) -> Result<i64>;
-    /// The same minutes (and how many tasks) per volunteer whose grant region lies under
-    /// `scope`, with their user name and display name (the hours export).
-    async fn task_minutes_in_scope(&self, scope: &[RegionCode]) -> Result<Vec<TaskMinutes>>;
-    /// Cancel the user's own booking if it is still only booked and starts after `now`
-    /// (the slot is freed); `false` otherwise.
-    async fn cancel_booking(
-        &self,
-        id: BookingId,
-        user: UserId,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<bool>;
 }
 
 /// Notifications that leave wushe: the outbox (its rows for need changes are written by
@@ -739,7 +495,9 @@ pub trait Store:
     + NeedStore
     + NeedWorkStore
     + PeopleStore
+    + CallupStore
     + VolunteerStore
+    + RosterStore
     + DispatchStore
     + HealthStore
     + NotifyStore
@@ -762,7 +520,9 @@ impl<T> Store for T where
         + NeedStore
         + NeedWorkStore
         + PeopleStore
+        + CallupStore
         + VolunteerStore
+        + RosterStore
         + DispatchStore
         + NotifyStore
         + CodeStore
