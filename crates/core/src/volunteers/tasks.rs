@@ -346,26 +346,18 @@ pub async fn accept(
         return Err(gone_offer());
     }
     need_still_open(d.store, task.need).await?;
-    let mut nt = need_task(d.store, &task).await?;
-    nt.assignee = Some(actor.user_id);
-    let mut step = Step::new(d, task, nt, now);
-    step.answer(&offer, OfferState::Accepted, true);
-    step.change.task.state = TaskState::Accepted;
-    step.change.task.volunteer = Some(actor.user_id);
-    step.change.task.accepted_at = Some(now);
-    step.event(
-        EventKind::TaskAccepted,
-        Some(actor.user_id),
-        Some(actor.user_id),
-        None,
-    )?;
-    let a = audit(
+    let answer = (&offer, OfferState::Accepted, true);
+    let me = actor.user_id;
+    hand_to(
+        d,
+        actor,
+        task,
+        me,
+        Some(answer),
         Action::TaskOfferAnswered,
-        Some(actor),
-        &step.change.task,
         now,
-    );
-    step.write(a).await
+    )
+    .await
 }
 
 /// The volunteer declines an open offer (a reason is optional); the next candidate is asked.
@@ -476,25 +468,8 @@ pub async fn claim(
         )));
     }
     need_still_open(d.store, t.need).await?;
-    let mut nt = need_task(d.store, &t).await?;
-    nt.assignee = Some(actor.user_id);
-    let mut step = Step::new(d, t, nt, now);
-    step.change.task.state = TaskState::Accepted;
-    step.change.task.volunteer = Some(actor.user_id);
-    step.change.task.accepted_at = Some(now);
-    step.event(
-        EventKind::TaskAccepted,
-        Some(actor.user_id),
-        Some(actor.user_id),
-        None,
-    )?;
-    let a = audit(
-        Action::TaskOfferAnswered,
-        Some(actor),
-        &step.change.task,
-        now,
-    );
-    step.write(a).await
+    let me = actor.user_id;
+    hand_to(d, actor, t, me, None, Action::TaskOfferAnswered, now).await
 }
 
 async fn my_accepted(d: Dispatcher<'_>, actor: &Actor, task: TaskId) -> Result<VolunteerTask> {
@@ -608,11 +583,27 @@ pub async fn assign(
         return Err(bad());
     }
     let open = open_offer(d, &t).await?;
+    let withdrawn = open.as_ref().map(|o| (o, OfferState::Withdrawn, false));
+    hand_to(d, actor, t, who, withdrawn, Action::TaskOverridden, now).await
+}
+
+/// Hand task `t` to volunteer `who`, as `actor` did (the volunteer accepting or claiming, or
+/// staff assigning): accepted now, the need's task naming them, the timeline saying who did
+/// it. An `offer` is answered first, `(offer, to, check_unexpired)` as in [`Step::answer`].
+async fn hand_to(
+    d: Dispatcher<'_>,
+    actor: &Actor,
+    t: VolunteerTask,
+    who: UserId,
+    offer: Option<(&Offer, OfferState, bool)>,
+    action: Action,
+    now: OffsetDateTime,
+) -> Result<VolunteerTask> {
     let mut nt = need_task(d.store, &t).await?;
     nt.assignee = Some(who);
     let mut step = Step::new(d, t, nt, now);
-    if let Some(o) = &open {
-        step.answer(o, OfferState::Withdrawn, false);
+    if let Some((o, to, check_unexpired)) = offer {
+        step.answer(o, to, check_unexpired);
     }
     step.change.task.state = TaskState::Accepted;
     step.change.task.volunteer = Some(who);
@@ -623,7 +614,7 @@ pub async fn assign(
         Some(who),
         None,
     )?;
-    let a = audit(Action::TaskOverridden, Some(actor), &step.change.task, now);
+    let a = audit(action, Some(actor), &step.change.task, now);
     step.write(a).await
 }
 
