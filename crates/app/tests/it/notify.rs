@@ -256,6 +256,68 @@ async fn a_status_change_sends_one_signed_webhook_with_ids_only() {
 }
 
 #[tokio::test]
+async fn a_new_signing_secret_signs_everything_from_then_on_and_the_old_one_stops() {
+    let receiver = Fake::start(None).await;
+    let origin = receiver.url.clone();
+    let app = TestApp::spawn_with(move |c| {
+        c.notify.webhook_allow = vec![origin];
+        allow_loopback(c);
+    })
+    .await;
+    let mut a = admin(&app).await;
+    let (_, old) = register(&mut a, &format!("{}/hook", receiver.url), &["assigned"]).await;
+    let page = text(a.get("/admin/webhooks").await).await;
+    let id = between(&page, "/admin/webhooks/", "/secret").expect("a button for a new secret");
+
+    let res = a
+        .post_form(&format!("/admin/webhooks/{id}/secret"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = text(res).await;
+    let new = between(&html, "<code class=\"secret\">", "</code>").unwrap_or_default();
+    assert_eq!(new.len(), 64, "the new secret is shown once");
+    assert_ne!(new, old);
+    assert!(html.contains("/hook"), "says which address it is for");
+    let page = text(a.get("/admin/webhooks").await).await;
+    assert!(!page.contains(&new), "never shown again");
+    assert!(
+        raw_rows(&app, "SELECT action FROM audit_log")
+            .await
+            .contains("webhook_secret_replaced"),
+        "audited"
+    );
+
+    let link = submit(&app, "notify-hook-secret", "supplies", "家里没有米了").await;
+    let (code, _) = parts(&link);
+    assign(&app, &code).await;
+    deliver(&app).await;
+    let hits = receiver.bodies();
+    assert_eq!(hits.len(), 1);
+    let (headers, body) = &hits[0];
+    let sig = headers["x-wushe-signature"].to_str().expect("sig");
+    assert!(
+        verify(new.as_bytes(), sig, body.as_bytes()),
+        "signed with the new secret"
+    );
+    assert!(
+        !verify(old.as_bytes(), sig, body.as_bytes()),
+        "the old one no longer verifies"
+    );
+
+    // A removed address gets no new secret, and nothing is recorded for the attempt.
+    let res = a
+        .post_form(&format!("/admin/webhooks/{id}/remove"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let before = raw_rows(&app, "SELECT action FROM audit_log").await;
+    let res = a
+        .post_form(&format!("/admin/webhooks/{id}/secret"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(raw_rows(&app, "SELECT action FROM audit_log").await, before);
+}
+
+#[tokio::test]
 async fn the_outbox_table_holds_no_number_name_or_words() {
     let receiver = Fake::start(None).await;
     let origin = receiver.url.clone();

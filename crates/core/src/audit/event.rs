@@ -80,6 +80,7 @@ pub enum Action {
     DispatchModeSet,
     WebhookCreated,
     WebhookRemoved,
+    WebhookSecretReplaced,
     OutboxRetried,
     TrackingLinkRequested,
     /// A registry import committed (ids: `count:N`, `file:<sha256>`).
@@ -96,7 +97,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 74] = [
+    pub const ALL: [Action; 75] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -164,6 +165,7 @@ impl Action {
         Action::DispatchModeSet,
         Action::WebhookCreated,
         Action::WebhookRemoved,
+        Action::WebhookSecretReplaced,
         Action::OutboxRetried,
         Action::TrackingLinkRequested,
         Action::PeopleImported,
@@ -242,6 +244,7 @@ impl Action {
             Action::DispatchModeSet => "dispatch_mode_set",
             Action::WebhookCreated => "webhook_created",
             Action::WebhookRemoved => "webhook_removed",
+            Action::WebhookSecretReplaced => "webhook_secret_replaced",
             Action::OutboxRetried => "outbox_retried",
             Action::TrackingLinkRequested => "tracking_link_requested",
             Action::PeopleImported => "people_imported",
@@ -326,6 +329,7 @@ impl Action {
             Action::DispatchModeSet => "设置派单方式",
             Action::WebhookCreated => "登记推送地址 (Webhook)",
             Action::WebhookRemoved => "停用推送地址",
+            Action::WebhookSecretReplaced => "更换推送地址的签名密钥",
             Action::OutboxRetried => "重新发送失败的通知",
             Action::TrackingLinkRequested => "居民找回查询链接",
             Action::PeopleImported => "批量导入服务对象",
@@ -406,6 +410,7 @@ impl Action {
             Action::DispatchModeSet => "Dispatch mode set",
             Action::WebhookCreated => "Webhook registered",
             Action::WebhookRemoved => "Webhook removed",
+            Action::WebhookSecretReplaced => "Webhook signing secret replaced",
             Action::OutboxRetried => "Failed notification sent again",
             Action::TrackingLinkRequested => "Resident asked for tracking links",
             Action::PeopleImported => "Registry import",

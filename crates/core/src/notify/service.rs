@@ -124,6 +124,37 @@ pub async fn remove_webhook(
     store.deactivate_webhook(id, &audit).await
 }
 
+/// Give an active destination a new secret (returned to be shown this once), for when the old
+/// one may have leaked or its keeper changed. Every delivery from now on is signed with it,
+/// retries of earlier ones too: the receiving system needs the new secret at once.
+pub async fn replace_webhook_secret(
+    store: &dyn Store,
+    cipher: &Cipher,
+    actor: &Actor,
+    id: WebhookId,
+    secret_bytes: [u8; 32],
+    now: OffsetDateTime,
+) -> Result<String> {
+    let w = store.webhook(id).await?.ok_or(Error::NotFound)?;
+    actor.require_at(
+        Permission::ManageNotifications,
+        Permission::ManageNotifications,
+        &w.region,
+    )?;
+    let secret = hex::encode(secret_bytes);
+    let sealed = cipher.seal_str(webhook::SECRET.field(id.0), &secret)?;
+    let audit = AuditEvent::new(Action::WebhookSecretReplaced, now)
+        .by(actor)
+        .region(&w.region)
+        .record(RecordKind::Webhook, [id]);
+    if !store.set_webhook_secret(id, &sealed, &audit).await? {
+        return Err(Error::Conflict(
+            "这个推送地址已停用 / This address has been removed".into(),
+        ));
+    }
+    Ok(secret)
+}
+
 /// Outbox rows of needs in the actor's scope, newest first.
 pub async fn outbox(
     store: &dyn Store,

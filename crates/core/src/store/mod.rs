@@ -437,6 +437,14 @@ pub trait NotifyStore: Send + Sync {
     async fn webhooks(&self, scope: &[RegionCode]) -> Result<Vec<Webhook>>;
     async fn webhook(&self, id: WebhookId) -> Result<Option<Webhook>>;
     async fn deactivate_webhook(&self, id: WebhookId, audit: &AuditEvent) -> Result<()>;
+    /// Replace an active destination's sealed secret; `false` (nothing changes) when it is
+    /// no longer active.
+    async fn set_webhook_secret(
+        &self,
+        id: WebhookId,
+        secret: &[u8],
+        audit: &AuditEvent,
+    ) -> Result<bool>;
     /// Open needs whose mobile's blind index is one of `candidates`: id, code, community.
     async fn open_needs_by_mobile(
         &self,

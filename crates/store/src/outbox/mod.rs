@@ -458,6 +458,26 @@ impl NotifyStore for SqlStore {
         })
     }
 
+    async fn set_webhook_secret(
+        &self,
+        id: WebhookId,
+        secret: &[u8],
+        audit: &AuditEvent,
+    ) -> Result<bool> {
+        on_pool!(&self.db, p => {
+            let mut tx = p.begin().await.map_err(db_err)?;
+            let head = lock_head!(tx);
+            let done = sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2 AND active")
+                .bind(secret).bind(id.0).execute(&mut *tx).await.map_err(db_err)?
+                .rows_affected() == 1;
+            if done {
+                append_entry!(tx, head, audit);
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok::<bool, Error>(done)
+        })
+    }
+
     async fn open_needs_by_mobile(
         &self,
         candidates: &[String],

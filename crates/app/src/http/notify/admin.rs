@@ -130,8 +130,9 @@ struct HooksPage {
     region: String,
     errors: FormErrors,
     allow: Vec<String>,
-    /// The secret of a destination just registered: shown on this one answer only.
-    secret: Option<String>,
+    /// The secret of a destination just registered or given a new one, and its address:
+    /// shown on this one answer only.
+    secret: Option<(String, String)>,
 }
 
 async fn hooks_page(
@@ -228,8 +229,7 @@ pub async fn register(
     if a.scope(Permission::ManageNotifications).is_empty() {
         return Err(HttpError::Core(Error::Forbidden));
     }
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| HttpError::Core(Error::internal(e)))?;
+    let secret = new_secret()?;
     let lang = page.lang;
     let result = service::register_webhook(
         s.store.as_ref(),
@@ -244,7 +244,7 @@ pub async fn register(
     match field_errors(result)? {
         Ok(done) => {
             let mut p = hooks_page(&s, &a, page, &WebhookForm::default()).await?;
-            p.secret = Some(done.secret);
+            p.secret = Some((done.webhook.url, done.secret));
             render(StatusCode::CREATED, &p)
         }
         Err(errors) => {
@@ -263,6 +263,40 @@ pub async fn remove(
 ) -> Result<Response, HttpError> {
     service::remove_webhook(s.store.as_ref(), &a, parse(&id)?, s.clock.now()).await?;
     Ok(see_other("/admin/webhooks"))
+}
+
+/// 32 random bytes for a signing secret.
+fn new_secret() -> Result<[u8; 32], HttpError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| HttpError::Core(Error::internal(e)))?;
+    Ok(secret)
+}
+
+/// A new signing secret for a destination: the page again, the new secret shown this once.
+pub async fn replace_secret(
+    State(s): State<AppState>,
+    CurrentActor(a): CurrentActor,
+    page: Page,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = parse(&id)?;
+    let secret = service::replace_webhook_secret(
+        s.store.as_ref(),
+        &s.cipher,
+        &a,
+        id,
+        new_secret()?,
+        s.clock.now(),
+    )
+    .await?;
+    let mut p = hooks_page(&s, &a, page, &WebhookForm::default()).await?;
+    let url = p
+        .hooks
+        .iter()
+        .find(|h| h.id == id.to_string())
+        .map(|h| h.url.clone());
+    p.secret = Some((url.unwrap_or_default(), secret));
+    render(StatusCode::OK, &p)
 }
 
 struct Text {

@@ -21,6 +21,7 @@ pub fn router() -> Routes {
             get(admin::webhooks).post(admin::register),
         )
         .route("/admin/webhooks/{id}/remove", post(admin::remove))
+        .route("/admin/webhooks/{id}/secret", post(admin::replace_secret))
         .route("/admin/sms", get(admin::sms))
         .route("/help/recover", get(recover::form).post(recover::submit))
 }
