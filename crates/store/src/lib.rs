@@ -75,8 +75,9 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
-/// Run a query that returns rows, on the pool: bind `[$bind, …]` in order, then with `in $scope`
-/// each region code of `$scope` (for a [`scope_clause`] after them), and fetch `all` (a `Vec`),
+/// Run a query that returns rows, on the pool: bind `[$bind, …]` in order, then with
+/// `each $values` every value of that iterator (for an `IN` list), then with `in $scope` each
+/// region code of `$scope` (for a [`scope_clause`] after them), and fetch `all` (a `Vec`),
 /// `optional` (an `Option`) or `one` row, of the type the caller asks for. `$sql` is a `String`
 /// built from constants (column lists, placeholders), never from input.
 ///
@@ -90,11 +91,14 @@ macro_rules! fetch {
     (all, $($rest:tt)*) => { $crate::fetch!(@fetch_all, $($rest)*) };
     (optional, $($rest:tt)*) => { $crate::fetch!(@fetch_optional, $($rest)*) };
     (one, $($rest:tt)*) => { $crate::fetch!(@fetch_one, $($rest)*) };
-    (@$fetch:ident, $db:expr, $sql:expr, [$($bind:expr),* $(,)?] $(, in $scope:expr)?) => {{
+    (@$fetch:ident, $db:expr, $sql:expr, [$($bind:expr),* $(,)?] $(, each $each:expr)? $(, in $scope:expr)?) => {{
         let sql: String = $sql;
         $crate::on_pool!($db, p => {
             #[allow(unused_mut)]
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))$(.bind($bind))*;
+            $(for value in $each {
+                q = q.bind(value);
+            })?
             $(for region in $scope {
                 q = q.bind(region.0.as_str());
             })?

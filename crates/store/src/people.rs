@@ -175,6 +175,15 @@ impl SqlStore {
 /// (`>= p` and `< p || 'Z'`), which an index serves on both backends, unlike `LIKE p || '%'`.
 /// Region codes hold digits and the upper-case `G`/`B` segment letters, all sorting before `Z`
 /// in every collation, so the range holds exactly the codes starting with `p`.
+/// `column IN ($first, …)` for `n` values; never true for none.
+fn one_of(column: &str, n: usize, first: usize) -> String {
+    if n == 0 {
+        return "1 = 0".into();
+    }
+    let list: Vec<String> = (first..first + n).map(|k| format!("${k}")).collect();
+    format!("{column} IN ({})", list.join(", "))
+}
+
 fn in_scope(n: usize, first: usize) -> String {
     in_scope_on("region_code", n, first)
 }
@@ -365,21 +374,23 @@ impl PeopleStore for SqlStore {
     async fn people_by_index(
         &self,
         scope: &[RegionCode],
-        id_number_index: Option<&str>,
-        phone_index: Option<&str>,
+        id_number_indexes: &[&str],
+        phone_indexes: &[&str],
     ) -> Result<Vec<Person>> {
-        if scope.is_empty() || (id_number_index.is_none() && phone_index.is_none()) {
+        let (ids, phones) = (id_number_indexes.len(), phone_indexes.len());
+        if scope.is_empty() || ids + phones == 0 {
             return Ok(Vec::new());
         }
         let sql = format!(
             "SELECT {COLS} FROM people WHERE status <> 'anonymised' \
-             AND ((id_number_index IS NOT NULL AND id_number_index = $1) \
-               OR (phone_index IS NOT NULL AND phone_index = $2)) \
-             AND {} ORDER BY region_code, id LIMIT 50",
-            in_scope(scope.len(), 3)
+             AND ({} OR {}) AND {} ORDER BY region_code, id LIMIT {}",
+            one_of("id_number_index", ids, 1),
+            one_of("phone_index", phones, 1 + ids),
+            in_scope(scope.len(), 1 + ids + phones),
+            50 * (ids + phones)
         );
-        let v: Vec<PersonRow> =
-            fetch!(all, &self.db, sql, [id_number_index, phone_index], in scope)?;
+        let values = id_number_indexes.iter().chain(phone_indexes);
+        let v: Vec<PersonRow> = fetch!(all, &self.db, sql, [], each values, in scope)?;
         rows(v)
     }
 

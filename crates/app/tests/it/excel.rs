@@ -470,6 +470,39 @@ async fn hostile_files_are_refused_fast_and_uploads_need_the_csrf_token() {
 }
 
 #[tokio::test]
+async fn people_already_in_the_registry_are_warned_of_in_every_batch_of_lookups() {
+    let app = TestApp::spawn().await;
+    let mut c = app.login_as(Role::CommitteeStaff, WULIQIAO).await;
+    let first: Vec<_> = (1..=3).map(|i| good(i, QIAOYI)).collect();
+    let job = upload(&mut c, "a.csv", &csv_of(&first)).await;
+    let res = c.post_form(&format!("{job}/commit"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    wait(&mut c, &job).await;
+    assert_eq!(people_in(&app, HUANGPU).await, 3);
+
+    // 1,200 new rows, looked up in three batches: the first row has the phone of registry
+    // person 1, the last one that of person 3 (data rows start at row 3, under the headings).
+    let mut rows: Vec<_> = (1001..2201).map(|i| good(i, QIAOYI)).collect();
+    set(&mut rows[0], "phone", "13900000001");
+    set(&mut rows[1199], "phone", "13900000003");
+    let job = upload(&mut c, "b.csv", &csv_of(&rows)).await;
+    let page = text(c.get(&job).await).await;
+    let said =
+        |row: usize| format!("第 {row} 行</span> <strong>电话</strong>：登记册中已有电话相同的人");
+    assert!(page.contains(&said(3)), "the first batch's match: {page}");
+    assert!(page.contains(&said(1202)), "the last batch's match");
+    assert_eq!(
+        page.matches("登记册中已有电话相同的人").count(),
+        2,
+        "nobody else"
+    );
+    assert!(
+        !page.contains("测试1<") && !page.contains("测试3<"),
+        "names are masked"
+    );
+}
+
+#[tokio::test]
 async fn import_is_its_own_permission_and_a_job_is_seen_only_by_its_uploader() {
     let app = TestApp::spawn().await;
     let mut sw = app.login_as(Role::SocialWorker, WULIQIAO).await;

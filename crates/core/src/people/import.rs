@@ -20,6 +20,7 @@ use crate::actor::{Actor, Permission};
 use crate::audit::{Action, AuditEvent, RecordKind};
 use crate::crypto::{Cipher, Lookup};
 use crate::error::{Error, Result};
+use crate::ids::PersonId;
 use crate::reveal::mask_name;
 use crate::sheet::{Grid, restore_cell};
 use crate::store::Store;
@@ -427,8 +428,13 @@ pub fn check_grid(
     c
 }
 
+/// Rows whose registry lookups go to the store together.
+const LOOKUP_ROWS: usize = 500;
+
 /// The dry run's second part: people already in the registry (in the actor's view scope) with
-/// the same ID number or phone as a valid row, as warnings naming the masked name.
+/// the same ID number or phone as a valid row, as warnings naming the masked name (at most 50
+/// people for a row). The rows' blind indexes are looked up [`LOOKUP_ROWS`] at a time, and
+/// each person found is opened once however many rows they match.
 pub async fn registry_duplicates(
     store: &dyn Store,
     cipher: &Cipher,
@@ -440,42 +446,89 @@ pub async fn registry_duplicates(
     if scope.is_empty() {
         return Ok(());
     }
+    // Each valid row: its number, and the blind indexes of its ID number and phone.
+    let rows: Vec<(usize, Option<String>, Option<String>)> = checked
+        .valid
+        .iter()
+        .map(|(n, input)| {
+            let d = &input.details;
+            let id = d
+                .id_number
+                .as_ref()
+                .and_then(|i| cipher.blind_index(Lookup::IdNumber, i.as_str()));
+            let phone = d
+                .phone
+                .as_deref()
+                .and_then(|p| cipher.blind_index(Lookup::Phone, p));
+            (*n, id, phone)
+        })
+        .collect();
+    let mut names: HashMap<PersonId, String> = HashMap::new();
     let mut found = Vec::new();
-    for (k, (n, input)) in checked.valid.iter().enumerate() {
-        if k % 200 == 0 {
-            progress(k);
+    for (k, batch) in rows.chunks(LOOKUP_ROWS).enumerate() {
+        progress(k * LOOKUP_ROWS);
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_phone: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (_, id, phone)) in batch.iter().enumerate() {
+            if let Some(id) = id {
+                by_id.entry(id).or_default().push(i);
+            }
+            if let Some(phone) = phone {
+                by_phone.entry(phone).or_default().push(i);
+            }
         }
-        let d = &input.details;
-        let id_idx = d
-            .id_number
-            .as_ref()
-            .and_then(|i| cipher.blind_index(Lookup::IdNumber, i.as_str()));
-        let phone_idx = d
-            .phone
-            .as_deref()
-            .and_then(|p| cipher.blind_index(Lookup::Phone, p));
-        if id_idx.is_none() && phone_idx.is_none() {
+        if by_id.is_empty() && by_phone.is_empty() {
             continue;
         }
-        for p in store
-            .people_by_index(&scope, id_idx.as_deref(), phone_idx.as_deref())
-            .await?
-        {
-            let name = mask_name(&record::open(cipher, &p)?.name);
-            let (field, zh, en) = if id_idx.is_some() && p.sealed.id_number_index == id_idx {
-                ("id_number", "身份证号", "ID number")
-            } else {
-                ("phone", "电话", "phone")
-            };
-            found.push(issue(
-                *n,
-                field,
-                format!("登记册中已有{zh}相同的人：{name}（社区 {}）", p.region.0),
-                format!(
-                    "The registry already holds someone with this {en}: {name} (community {})",
-                    p.region.0
-                ),
-            ));
+        let ids: Vec<&str> = by_id.keys().copied().collect();
+        let phones: Vec<&str> = by_phone.keys().copied().collect();
+        let mut shown = vec![0usize; batch.len()];
+        for p in store.people_by_index(&scope, &ids, &phones).await? {
+            let on_id = p
+                .sealed
+                .id_number_index
+                .as_deref()
+                .and_then(|x| by_id.get(x));
+            let on_phone = p
+                .sealed
+                .phone_index
+                .as_deref()
+                .and_then(|x| by_phone.get(x));
+            let mut hit: Vec<(usize, bool)> =
+                on_id.into_iter().flatten().map(|i| (*i, true)).collect();
+            for i in on_phone.into_iter().flatten() {
+                if !hit.iter().any(|(j, _)| j == i) {
+                    hit.push((*i, false));
+                }
+            }
+            for (i, by_id_number) in hit {
+                if shown[i] == 50 {
+                    continue;
+                }
+                shown[i] += 1;
+                let name = match names.get(&p.id) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = mask_name(&record::open(cipher, &p)?.name);
+                        names.insert(p.id, n.clone());
+                        n
+                    }
+                };
+                let (field, zh, en) = if by_id_number {
+                    ("id_number", "身份证号", "ID number")
+                } else {
+                    ("phone", "电话", "phone")
+                };
+                found.push(issue(
+                    batch[i].0,
+                    field,
+                    format!("登记册中已有{zh}相同的人：{name}（社区 {}）", p.region.0),
+                    format!(
+                        "The registry already holds someone with this {en}: {name} (community {})",
+                        p.region.0
+                    ),
+                ));
+            }
         }
     }
     checked.warnings.extend(found);

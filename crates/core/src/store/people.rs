@@ -30,12 +30,14 @@ pub trait PeopleStore: Send + Sync {
     /// Active (and, if asked, closed) people under one of `scope`, by region then id.
     async fn list_people(&self, scope: &[RegionCode], filter: &PeopleFilter)
     -> Result<Vec<Person>>;
-    /// People under one of `scope` with this ID-number or phone blind index (exact lookup).
+    /// People under one of `scope` whose ID-number blind index is one of `id_number_indexes`
+    /// or whose phone blind index is one of `phone_indexes` (exact lookups, one row's or a
+    /// whole batch's at once), by region then id, at most 50 for each index asked for.
     async fn people_by_index(
         &self,
         scope: &[RegionCode],
-        id_number_index: Option<&str>,
-        phone_index: Option<&str>,
+        id_number_indexes: &[&str],
+        phone_indexes: &[&str],
     ) -> Result<Vec<Person>>;
     /// Active people under one of `scope` (of one worker, if given) whose next check is due
     /// before `due_before`, earliest due first, at most `limit`.

@@ -195,7 +195,7 @@ async fn duplicates(
     }
     let scope = actor.scope(Permission::ViewPeople);
     let found = store
-        .people_by_index(&scope, id_idx.as_deref(), phone_idx.as_deref())
+        .people_by_index(&scope, &listed(&id_idx), &listed(&phone_idx))
         .await?;
     let mut out = Vec::new();
     for p in found.into_iter().filter(|p| Some(p.id) != except) {
@@ -401,9 +401,14 @@ pub async fn find(
     }
     let scope = actor.scope(Permission::ViewPeople);
     let people = store
-        .people_by_index(&scope, id_idx.as_deref(), phone_idx.as_deref())
+        .people_by_index(&scope, &listed(&id_idx), &listed(&phone_idx))
         .await?;
     people.iter().map(|p| row(cipher, p, now)).collect()
+}
+
+/// An index to look up, as a list of none or one.
+fn listed(index: &Option<String>) -> Vec<&str> {
+    index.as_deref().into_iter().collect()
 }
 
 /// For the green channel (issue 6, linking): the active registry person with this phone in
@@ -420,7 +425,7 @@ pub async fn match_phone(
     };
     let district = RegionCode(region.0.chars().take(6).collect());
     let found: Vec<Person> = store
-        .people_by_index(&[district], None, Some(&idx))
+        .people_by_index(&[district], &[], &[idx.as_str()])
         .await?
         .into_iter()
         .filter(|p| p.status == PersonStatus::Active)
