@@ -142,11 +142,12 @@ async fn main() -> Result<(), BoxError> {
         let t_commit = t3.elapsed();
         let total = t0.elapsed();
         println!(
-            "{format:4} {:>6} KB  {written} people  read {:6.0} ms  check {:6.0} ms  registry duplicates {:6.0} ms  commit {:6.0} ms  total {:6.2} s  RSS before {before}, peak {}",
+            "{format:4} {:>6} KB  {written} people  read {:6.0} ms  check {:6.0} ms  registry duplicates {:6.0} ms ({} found)  commit {:6.0} ms  total {:6.2} s  RSS before {before}, peak {}",
             bytes.len() / 1024,
             t_read.as_secs_f64() * 1e3,
             t_check.as_secs_f64() * 1e3,
             t_dups.as_secs_f64() * 1e3,
+            checked.warnings.len(),
             t_commit.as_secs_f64() * 1e3,
             total.as_secs_f64(),
             status("VmHWM:"),

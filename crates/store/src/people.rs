@@ -105,12 +105,53 @@ const COLS: &str = "id, region_code, care_level, worker_id, basis, basis_date, n
     health_notes, contact, birth_date, id_number_index, phone_index, next_due_at, last_check_at, \
     closed_at, created_at, updated_at, version";
 
-const INSERT: &str = "INSERT INTO people (id, region_code, care_level, worker_id, basis, \
+const INSERT_PEOPLE: &str = "INSERT INTO people (id, region_code, care_level, worker_id, basis, \
     basis_date, notice_version, sensitive_consent, guardian_consent, status, name, id_number, \
     phone, address, categories, health_notes, contact, birth_date, id_number_index, phone_index, \
-    next_due_at, last_check_at, closed_at, created_at, updated_at, version)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-    $19, $20, $21, $22, $23, $24, $25, $26)";
+    next_due_at, last_check_at, closed_at, created_at, updated_at, version) ";
+
+/// Most rows in one insert: 26 values a person (9 a check), under SQLite's 32,766 a statement.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Insert `$people` (`&[Person]`) in the open transaction `$tx`, a thousand to a statement.
+macro_rules! insert_people {
+    ($tx:ident, $people:expr) => {{
+        let people: &[Person] = $people;
+        for chunk in people.chunks(ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new(INSERT_PEOPLE);
+            q.push_values(chunk, |mut b, p| {
+                let s = &p.sealed;
+                b.push_bind(p.id.0)
+                    .push_bind(p.region.0.as_str())
+                    .push_bind(level_str(p.care_level))
+                    .push_bind(p.worker.map(|w| w.0))
+                    .push_bind(p.basis.kind.as_str())
+                    .push_bind(format_date(p.basis.date))
+                    .push_bind(p.basis.notice_version.as_str())
+                    .push_bind(p.basis.sensitive_consent)
+                    .push_bind(p.basis.guardian_consent)
+                    .push_bind(p.status.as_str())
+                    .push_bind(s.name.as_deref())
+                    .push_bind(s.id_number.as_deref())
+                    .push_bind(s.phone.as_deref())
+                    .push_bind(s.address.as_deref())
+                    .push_bind(s.categories.as_deref())
+                    .push_bind(s.health_notes.as_deref())
+                    .push_bind(s.contact.as_deref())
+                    .push_bind(s.birth_date.as_deref())
+                    .push_bind(s.id_number_index.as_deref())
+                    .push_bind(s.phone_index.as_deref())
+                    .push_bind(ms(p.next_due_at))
+                    .push_bind(p.last_check_at.map(ms))
+                    .push_bind(p.closed_at.map(ms))
+                    .push_bind(ms(p.created_at))
+                    .push_bind(ms(p.updated_at))
+                    .push_bind(p.version);
+            });
+            q.build().execute(&mut *$tx).await.map_err(db_err)?;
+        }
+    }};
+}
 
 const UPDATE: &str = "UPDATE people SET region_code = $2, care_level = $3, worker_id = $4, \
     basis = $5, basis_date = $6, notice_version = $7, sensitive_consent = $8, \
@@ -120,8 +161,30 @@ const UPDATE: &str = "UPDATE people SET region_code = $2, care_level = $3, worke
     version = version + 1
     WHERE id = $1 AND version = $22 AND status <> 'anonymised'";
 
-const INSERT_CHECK: &str = "INSERT INTO checks (id, person_id, region_code, worker_id, at, \
-    method, reached, details, raised_door_visit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_CHECKS: &str = "INSERT INTO checks (id, person_id, region_code, worker_id, at, \
+    method, reached, details, raised_door_visit) ";
+
+/// Insert `$checks` (`&[Check]`) in the open transaction `$tx`, a thousand to a statement.
+macro_rules! insert_checks {
+    ($tx:ident, $checks:expr) => {{
+        let checks: &[Check] = $checks;
+        for chunk in checks.chunks(ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new(INSERT_CHECKS);
+            q.push_values(chunk, |mut b, c| {
+                b.push_bind(c.id.0)
+                    .push_bind(c.person.0)
+                    .push_bind(c.region.0.as_str())
+                    .push_bind(c.worker.0)
+                    .push_bind(ms(c.at))
+                    .push_bind(c.method.as_str())
+                    .push_bind(c.reached)
+                    .push_bind(c.details.as_deref())
+                    .push_bind(c.raised_door_visit);
+            });
+            q.build().execute(&mut *$tx).await.map_err(db_err)?;
+        }
+    }};
+}
 
 #[derive(sqlx::FromRow)]
 struct CheckRow {
@@ -263,22 +326,10 @@ impl SqlStore {
 #[async_trait]
 impl PeopleStore for SqlStore {
     async fn insert_person(&self, p: &Person, audit: &AuditEvent) -> Result<()> {
-        let s = &p.sealed;
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await.map_err(db_err)?;
             let head = lock_head!(tx);
-            sqlx::query(INSERT)
-                .bind(p.id.0).bind(&p.region.0).bind(level_str(p.care_level))
-                .bind(p.worker.map(|w| w.0)).bind(p.basis.kind.as_str())
-                .bind(format_date(p.basis.date)).bind(&p.basis.notice_version)
-                .bind(p.basis.sensitive_consent).bind(p.basis.guardian_consent)
-                .bind(p.status.as_str())
-                .bind(&s.name).bind(&s.id_number).bind(&s.phone).bind(&s.address)
-                .bind(&s.categories).bind(&s.health_notes).bind(&s.contact).bind(&s.birth_date)
-                .bind(&s.id_number_index).bind(&s.phone_index)
-                .bind(ms(p.next_due_at)).bind(p.last_check_at.map(ms)).bind(p.closed_at.map(ms))
-                .bind(ms(p.created_at)).bind(ms(p.updated_at)).bind(p.version)
-                .execute(&mut *tx).await.map_err(db_err)?;
+            insert_people!(tx, std::slice::from_ref(p));
             append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok(())
@@ -294,27 +345,8 @@ impl PeopleStore for SqlStore {
         on_pool!(&self.db, pool => {
             let mut tx = pool.begin().await.map_err(db_err)?;
             let head = lock_head!(tx);
-            for p in people {
-                let s = &p.sealed;
-                sqlx::query(INSERT)
-                    .bind(p.id.0).bind(&p.region.0).bind(level_str(p.care_level))
-                    .bind(p.worker.map(|w| w.0)).bind(p.basis.kind.as_str())
-                    .bind(format_date(p.basis.date)).bind(&p.basis.notice_version)
-                    .bind(p.basis.sensitive_consent).bind(p.basis.guardian_consent)
-                    .bind(p.status.as_str())
-                    .bind(&s.name).bind(&s.id_number).bind(&s.phone).bind(&s.address)
-                    .bind(&s.categories).bind(&s.health_notes).bind(&s.contact).bind(&s.birth_date)
-                    .bind(&s.id_number_index).bind(&s.phone_index)
-                    .bind(ms(p.next_due_at)).bind(p.last_check_at.map(ms)).bind(p.closed_at.map(ms))
-                    .bind(ms(p.created_at)).bind(ms(p.updated_at)).bind(p.version)
-                    .execute(&mut *tx).await.map_err(db_err)?;
-            }
-            for c in checks {
-                sqlx::query(INSERT_CHECK)
-                    .bind(c.id.0).bind(c.person.0).bind(&c.region.0).bind(c.worker.0).bind(ms(c.at))
-                    .bind(c.method.as_str()).bind(c.reached).bind(&c.details).bind(c.raised_door_visit)
-                    .execute(&mut *tx).await.map_err(db_err)?;
-            }
+            insert_people!(tx, people);
+            insert_checks!(tx, checks);
             let audit = audit.with_record_id(format!("count:{}", people.len()));
             append_entry!(tx, head, &audit);
             tx.commit().await.map_err(db_err)?;
@@ -514,10 +546,7 @@ impl PeopleStore for SqlStore {
             if n == 0 {
                 return Err(Error::Conflict("record closed".into()));
             }
-            sqlx::query(INSERT_CHECK)
-            .bind(c.id.0).bind(c.person.0).bind(&c.region.0).bind(c.worker.0).bind(ms(c.at))
-            .bind(c.method.as_str()).bind(c.reached).bind(&c.details).bind(c.raised_door_visit)
-            .execute(&mut *tx).await.map_err(db_err)?;
+            insert_checks!(tx, std::slice::from_ref(c));
             append_entry!(tx, head, audit);
             tx.commit().await.map_err(db_err)?;
             Ok(())
