@@ -106,6 +106,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0017_need_child_keys.sql"),
         include_str!("../migrations/postgres/0017_need_child_keys.sql"),
     ),
+    (
+        18,
+        "0018_people_due_days_per_statement",
+        include_str!("../migrations/sqlite/0018_people_due_days_per_statement.sql"),
+        include_str!("../migrations/postgres/0018_people_due_days_per_statement.sql"),
+    ),
 ];
 
 /// File names of the embedded migrations (for the test that compares them with the folders).
@@ -126,6 +132,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0015_people_street_due",
     "0016_sms_codes",
     "0017_need_child_keys",
+    "0018_people_due_days_per_statement",
 ];
 
 /// The migrator for one backend.
