@@ -6,7 +6,7 @@
 //! tenth of a millisecond here, which is most of a lone intake batch; for PostgreSQL one to the
 //! server. So they are built into one query: SQLite runs a query of several statements with
 //! their parameters in one go; PostgreSQL takes one statement per message, so there they
-//! become one statement, each a data-modifying `WITH` part of it (`WITH s1 AS (INSERT …),
+//! become one statement, each a data-modifying `WITH` part of it (`WITH s0 AS (INSERT …),
 //! s9 AS (UPDATE …) SELECT 1`). The parts run on one snapshot and do not see each other's
 //! rows, which these writes never need (each writes rows of its own table, and foreign keys
 //! are checked at the end of the statement). Callers write the same code for both:

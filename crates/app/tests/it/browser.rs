@@ -1464,11 +1464,11 @@ async fn a_committee_worker_imports_a_spreadsheet_on_a_phone_fixing_the_dry_runs
         .await
         .expect("text");
     assert!(
-        body.contains("第4 行") && body.contains("科学计数法"),
+        body.contains("第 4 行") && body.contains("科学计数法"),
         "{body}"
     );
     assert!(
-        body.contains("第5 行") && body.contains("关爱等级"),
+        body.contains("第 5 行") && body.contains("关爱等级"),
         "{body}"
     );
     assert!(!scrolls_sideways(&b).await, "the report fits a phone");
