@@ -1,6 +1,7 @@
 //! Browser tests in headless Chromium (Debian's chromium + chromedriver), on a phone-sized
 //! viewport. Without chromedriver they print a notice and skip, unless CI=true: then they fail.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,10 +23,43 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole process group: chromedriver and the Chromium it started, which would
+        // outlive a test that panicked before closing its session.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// Processes whose command line names `profile` (the browser's own user-data-dir).
+fn processes_of(profile: &std::path::Path) -> usize {
+    let needle = profile.display().to_string();
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+                .filter(|c| String::from_utf8_lossy(c).contains(&needle))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_browser_dropped_without_closing_its_session_leaves_no_chromium_behind() {
+    let Some(b) = phone_browser().await else {
+        return;
+    };
+    b.client.goto("about:blank").await.expect("goto");
+    let profile = b.profile.clone();
+    assert!(processes_of(&profile) > 0, "Chromium runs with its profile");
+    drop(b);
+    let started = Instant::now();
+    while processes_of(&profile) > 0 && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(processes_of(&profile), 0, "as after a test that panicked");
 }
 
 /// Start a phone-sized browser, or `None` (with a notice) when Chromium is not installed here.
@@ -53,6 +87,7 @@ pub async fn browser(width: u32, height: u32) -> Option<Browser> {
         .expect("addr")
         .port();
     let driver = Command::new(CHROMEDRIVER)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
