@@ -5,13 +5,15 @@
 //! Events live in `event.rs`, the stored form in `entry.rs`, checking a chain in [`verify`],
 //! the use-cases (viewer, verification over the store) in [`service`].
 
+mod action;
 mod entry;
 mod event;
 pub mod service;
 pub mod verify;
 
+pub use action::Action;
 pub use entry::{Anchor, AuditEntry, GENESIS, unix_ms};
-pub use event::{Action, AuditEvent, Outcome, RecordKind};
+pub use event::{AuditEvent, Outcome, RecordKind};
 pub use service::{AuditFilter, AuditQuery};
 pub use verify::{BadEntry, Problem, Summary, Verifier, verify};
 
