@@ -12,7 +12,7 @@ use wushe_core::needs::record::Need;
 use wushe_core::needs::timeline::TaskKind;
 use wushe_core::{Actor, Error, Store};
 
-use super::case::ActForm;
+use super::case_form::ActForm;
 use super::view::shanghai_time;
 use crate::AppState;
 use crate::http::error::HttpError;

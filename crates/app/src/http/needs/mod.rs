@@ -6,6 +6,7 @@
 mod advice;
 mod api;
 mod case;
+mod case_form;
 mod dispatch;
 mod enter;
 mod html;
