@@ -24,7 +24,7 @@ pub struct WebhookForm {
     pub region: String,
 }
 
-/// A destination just registered, with its secret (shown this once).
+/// A destination just registered or given a new secret, with that secret (shown this once).
 pub struct Registered {
     pub webhook: Webhook,
     pub secret: String,
@@ -124,8 +124,8 @@ pub async fn remove_webhook(
     store.deactivate_webhook(id, &audit).await
 }
 
-/// Give an active destination a new secret (returned to be shown this once), for when the old
-/// one may have leaked or its keeper changed. Every delivery from now on is signed with it,
+/// Give an active destination a new secret (returned with the destination, to be shown this
+/// once), for when the old one may have leaked or its keeper changed. Every delivery from now on is signed with it,
 /// retries of earlier ones too: the receiving system needs the new secret at once.
 pub async fn replace_webhook_secret(
     store: &dyn Store,
@@ -134,8 +134,8 @@ pub async fn replace_webhook_secret(
     id: WebhookId,
     secret_bytes: [u8; 32],
     now: OffsetDateTime,
-) -> Result<String> {
-    let w = store.webhook(id).await?.ok_or(Error::NotFound)?;
+) -> Result<Registered> {
+    let mut w = store.webhook(id).await?.ok_or(Error::NotFound)?;
     actor.require_at(
         Permission::ManageNotifications,
         Permission::ManageNotifications,
@@ -152,7 +152,8 @@ pub async fn replace_webhook_secret(
             "这个推送地址已停用 / This address has been removed".into(),
         ));
     }
-    Ok(secret)
+    w.secret = sealed;
+    Ok(Registered { webhook: w, secret })
 }
 
 /// Outbox rows of needs in the actor's scope, newest first.

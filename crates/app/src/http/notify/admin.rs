@@ -279,23 +279,17 @@ pub async fn replace_secret(
     page: Page,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
-    let id = parse(&id)?;
-    let secret = service::replace_webhook_secret(
+    let done = service::replace_webhook_secret(
         s.store.as_ref(),
         &s.cipher,
         &a,
-        id,
+        parse(&id)?,
         new_secret()?,
         s.clock.now(),
     )
     .await?;
     let mut p = hooks_page(&s, &a, page, &WebhookForm::default()).await?;
-    let url = p
-        .hooks
-        .iter()
-        .find(|h| h.id == id.to_string())
-        .map(|h| h.url.clone());
-    p.secret = Some((url.unwrap_or_default(), secret));
+    p.secret = Some((done.webhook.url, done.secret));
     render(StatusCode::OK, &p)
 }
 
